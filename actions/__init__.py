@@ -1,0 +1,1 @@
+"""Rasa action server: thin adapters between Rasa's tracker and the `bot` library."""

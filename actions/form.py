@@ -1,0 +1,53 @@
+"""The triage form: the engine picks each next question; one action asks any of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import dialogue
+
+
+class ValidateTriageForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_triage_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[str]:
+        # One slot at a time, chosen by the engine; an empty list ends the form.
+        key = dialogue.next_slot(dialogue.answers_from_slots(tracker.current_slot_values()))
+        return [key] if key else []
+
+
+class AskQuestion(Action):
+    """Asks the question for one slot; one subclass per slot gives Rasa its action_ask_<slot>."""
+
+    slot = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        question = dialogue.question(self.slot, dialogue.answers_from_slots(tracker.current_slot_values()))
+        dispatcher.utter_message(text=question.text, buttons=question.buttons)
+        return []
+
+
+# Rasa looks an asking action up by name, so each question slot gets its own small class
+# (kept in this dict: the action server finds subclasses through weak references).
+ASKING_ACTIONS = {slot: type(f"Ask_{slot}", (AskQuestion,), {"slot": slot}) for slot in dialogue.QUESTION_SLOTS}
+
+
+class ActionExplainQuestion(Action):
+    """Answers "why do you ask?"; the form then asks its question again."""
+
+    def name(self) -> str:
+        return "action_explain_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text=dialogue.why(tracker.get_slot("requested_slot")))
+        return []

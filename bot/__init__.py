@@ -1,0 +1,1 @@
+"""Knee triage assistant: the application library behind the Rasa bot."""

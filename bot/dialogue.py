@@ -1,0 +1,185 @@
+"""What the assistant says and remembers, between Rasa's tracker and the engine.
+
+The action server calls these functions; they know nothing of Rasa, so the conversation's
+logic is tested without a running server.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clinic import Clinic
+from bot.language import looks_english
+from bot.nlu.entities import EXTRACTOR_NAME, entities_to_answers
+from bot.nlu.extractor import answer
+from bot.triage import assess, explain_question, next_question, prompt
+from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, AnswerError, normalise
+
+# Every slot the form can ask: the answer keys and the grouped red-flag checklist.
+QUESTION_SLOTS: tuple[str, ...] = (*ANSWERS, RED_FLAG_CHECKLIST)
+# How many other possibilities the result names after the best fit.
+OTHER_POSSIBILITIES = 2
+# Conditions passed on in likely_conditions (after any red-flag conditions).
+RANKED_FOR_TRACKER = 5
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    messages: list[Message]
+    triage_level: str
+    likely_conditions: list[str]
+
+
+def answers_from_slots(slots: dict[str, Any]) -> dict[str, Any]:
+    return {key: slots[key] for key in ANSWERS if slots.get(key) is not None}
+
+
+def read_message(text: str, entities: list[dict[str, Any]], requested: str | None,
+                 current: dict[str, Any]) -> dict[str, Any]:
+    """The slot changes one message makes.
+
+    Answers come from the extractor's entities (anything the text states) and from a tapped
+    quick reply; otherwise a short reply ("yep", "3") is read as an answer to the question that
+    was asked. A later answer replaces an earlier one (corrections), except that triggers
+    accumulate and a red flag once raised stays raised.
+    """
+    found = entities_to_answers([e for e in entities if e.get("extractor") == EXTRACTOR_NAME])
+    found.update(_tapped(entities))
+    if requested in QUESTION_SLOTS and requested not in found:
+        reply = answer(requested, text)
+        if requested == RED_FLAG_CHECKLIST:
+            found.update(_checklist(reply, found))
+        elif reply is not None:
+            found[requested] = reply
+    merged = _merge(found, current)
+    if RED_FLAG_CHECKLIST in merged:  # the checklist slot records which flags were present when it was answered
+        now = {**current, **merged}
+        merged[RED_FLAG_CHECKLIST] = [key for key in RED_FLAG_KEYS if now.get(key) is True]
+    return {key: value for key, value in merged.items() if current.get(key) != value}
+
+
+def _tapped(entities: list[dict[str, Any]]) -> dict[str, Any]:
+    """Answers carried by a quick-reply payload such as /inform{"clicking":true}."""
+    answers: dict[str, Any] = {}
+    for entity in entities:
+        key, value = entity.get("entity"), entity.get("value")
+        if entity.get("extractor") is not None or key not in QUESTION_SLOTS:
+            continue
+        if key == RED_FLAG_CHECKLIST:
+            answers.update(_checklist({flag: False for flag in RED_FLAG_KEYS} if value == "none" else None, answers))
+            continue
+        try:
+            answers.update(normalise({key: value}))
+        except AnswerError:
+            continue  # a forged or stale payload: ignore it, the question is asked again
+    return answers
+
+
+def _checklist(reply: dict[str, bool] | None, found: dict[str, Any]) -> dict[str, Any]:
+    """A reply to the red-flag checklist: the flags it names (or none), and the checklist marked answered."""
+    if not isinstance(reply, dict):
+        return {}
+    return {**{key: found.get(key, value) for key, value in reply.items()}, RED_FLAG_CHECKLIST: []}
+
+
+def _merge(found: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(found)
+    old_triggers = current.get("triggers")
+    if isinstance(merged.get("triggers"), list) and isinstance(old_triggers, list):
+        merged["triggers"] = sorted(set(old_triggers) | set(merged["triggers"]))
+    for key in RED_FLAG_KEYS:
+        if current.get(key) is True and key in merged:
+            merged[key] = True
+    return merged
+
+
+def next_slot(answers: dict[str, Any]) -> str | None:
+    return next_question(answers)
+
+
+def question(slot: str, answers: dict[str, Any]) -> Message:
+    """The question with quick replies; a reply's payload carries its answer, so a tap needs no NLU."""
+    q = prompt(slot, answers)
+    return Message(q.text, [{"title": title, "payload": button_payload(slot, value)} for title, value in q.buttons])
+
+
+def button_payload(slot: str, value: Any) -> str:
+    return "/inform" + json.dumps({slot: value}, separators=(",", ":"))
+
+
+def why(slot: str | None) -> str:
+    if slot in QUESTION_SLOTS:
+        return explain_question(slot)
+    return ("I ask a few questions about your knee so I can suggest what your answers fit best "
+            "and how soon you should be seen.")
+
+
+def outcome(answers: dict[str, Any], clinic: Clinic) -> Outcome:
+    result = assess(answers, emergency_number=clinic.emergency_number)
+    messages: list[Message] = []
+    if result.urgent_instruction:
+        messages.append(Message(result.urgent_instruction))
+    ranking = result.ranking()
+    best, others = ranking[0], ranking[1: 1 + OTHER_POSSIBILITIES]
+    fit = f"Your answers fit best with {result.names[best]}"
+    if result.reasons:
+        fit += ": " + "; ".join(r.rstrip(".") for r in result.reasons)
+    messages.append(Message(fit + "."))
+    if others:
+        messages.append(Message("It could also be " + " or ".join(result.names[c] for c in others)
+                                + ". Only an assessment in person can tell for sure."))
+    messages.append(Message(f"How soon: {result.level_text}"))
+    already_said = {result.urgent_instruction, result.level_text}
+    advice = [a for a in result.advice if a not in already_said]
+    if advice:
+        messages.append(Message("What you can do:\n" + "\n".join(f"- {a}" for a in advice)))
+    messages.extend(booking_offer(result.triage_level, clinic))
+    return Outcome(messages, result.triage_level, ranking[: len(result.red_flags) + RANKED_FOR_TRACKER])
+
+
+def booking_offer(level: str | None, clinic: Clinic) -> list[Message]:
+    """The hand-off: booking for routine care, the urgent route otherwise, never booking in an emergency."""
+    if level == "emergency":
+        return [Message(f"Please don't wait for an appointment: call {clinic.emergency_number} or go to A&E now.")]
+    if level == "urgent":
+        return [Message(f"This needs to be seen today: {clinic.urgent_care}. If it gets worse, call "
+                        f"{clinic.emergency_number}. You can also call us on {clinic.phone}.")]
+    return [Message(f"Would you like to book a physiotherapy assessment with {clinic.name}? You can book at "
+                    f"{clinic.booking_url} or call {clinic.phone}.",
+                    [{"title": "Book an appointment", "payload": "/book"}, {"title": "No thanks", "payload": "/deny"}])]
+
+
+def fallback_reply(text: str, intent: str | None, requested: str | None, clinic: Clinic) -> str:
+    """A plain reply to a message the assistant could not use, saying what it needs."""
+    if intent == "emergency":
+        return (f"If you think this is an emergency, please call {clinic.emergency_number} now. "
+                "Otherwise, tell me more about your knee.")
+    if not text.strip():
+        return "I didn't get any text. Tell me about your knee in a few words."
+    if not looks_english(text):
+        return ("Sorry, I can only chat in English for now. You can call the clinic on "
+                f"{clinic.phone}.")
+    if requested == RED_FLAG_CHECKLIST:
+        return ("That's fine. If any of these might apply, tell me which ones; if none of them do, "
+                "just say \"none\".")
+    if requested in QUESTION_SLOTS:
+        return "Sorry, I didn't catch that. You can pick an option or say it in your own words."
+    return ("Sorry, I didn't quite get that. Tell me about your knee: where it hurts, what sets it off "
+            "and how it started.")
+
+
+def other_body_part_reply(clinic: Clinic) -> str:
+    return ("I can only help with knee problems for now, sorry. For anything else our physios can "
+            f"help: book at {clinic.booking_url} or call {clinic.phone} and we'll call you back.")
+
+
+
+

@@ -1,0 +1,92 @@
+"""What the assistant says and stores, without the servers: bot/dialogue.py."""
+
+from __future__ import annotations
+
+from bot import dialogue
+from bot.clinic import load_clinic
+from bot.triage.vocabulary import RED_FLAG_KEYS
+
+CLINIC = load_clinic()
+NO_FLAGS = {key: False for key in RED_FLAG_KEYS}
+PFP = {"age": 24, "sex": "female", "pain_location": "front", "onset": "gradual", "injury_mechanism": "none",
+       "swelling": "none", "triggers": ["stairs", "sitting", "running"], "clicking": True, "locking": False,
+       "giving_way": False, "training_change": True, "duration_weeks": 10, "pain_score": 5, **NO_FLAGS}
+
+
+def tap(slot: str, value: object) -> list[dict]:
+    """The entities Rasa makes from a quick-reply payload (no extractor)."""
+    return [{"entity": slot, "value": value, "start": 0, "end": 1}]
+
+
+def test_a_tapped_quick_reply_is_an_answer() -> None:
+    assert dialogue.read_message("/inform", tap("clicking", True), "clicking", {}) == {"clicking": True}
+
+
+def test_a_forged_quick_reply_value_is_ignored() -> None:
+    assert dialogue.read_message("/inform", tap("pain_location", "moon"), None, {}) == {}
+    assert dialogue.read_message("/inform", tap("requested_slot", "age"), None, {}) == {}
+
+
+def test_none_of_these_clears_every_unanswered_red_flag() -> None:
+    updates = dialogue.read_message("/inform", tap("red_flags", "none"), "red_flags", {"calf_swelling": True})
+    assert updates["red_flags"] == ["calf_swelling"]
+    assert "calf_swelling" not in updates  # already raised, stays raised
+    assert all(updates[k] is False for k in RED_FLAG_KEYS if k != "calf_swelling")
+
+
+def test_triggers_accumulate_and_raised_red_flags_stay_raised() -> None:
+    updates = dialogue.read_message("/inform", tap("triggers", ["kneeling"]) + tap("calf_swelling", False),
+                                    None, {"triggers": ["stairs"], "calf_swelling": True})
+    assert updates == {"triggers": ["kneeling", "stairs"]}
+
+
+def test_a_later_answer_replaces_an_earlier_one() -> None:
+    assert dialogue.read_message("/inform", tap("pain_location", "outer"), None,
+                                 {"pain_location": "inner"}) == {"pain_location": "outer"}
+
+
+def test_question_buttons_carry_their_answer() -> None:
+    q = dialogue.question("pain_location", {})
+    assert q.text.endswith("?")
+    payloads = [b["payload"] for b in q.buttons]
+    assert '/inform{"pain_location":"front"}' in payloads
+
+
+def test_outcome_suggests_without_diagnosing_and_always_carries_safety_advice() -> None:
+    outcome = dialogue.outcome(PFP, CLINIC)
+    text = "\n".join(m.text for m in outcome.messages)
+    assert outcome.likely_conditions[0] == "patellofemoral_pain"
+    assert outcome.triage_level in ("routine", "self_care")
+    assert "fit best with" in text and "you have" not in text.lower()
+    assert "A&E" in text or CLINIC.emergency_number in text  # the safety net
+    assert CLINIC.booking_url in text
+
+
+def test_emergency_outcome_gives_the_emergency_route_and_no_booking() -> None:
+    outcome = dialogue.outcome({**PFP, "hot_red_joint": True, "fever_unwell": True}, CLINIC)
+    text = "\n".join(m.text for m in outcome.messages)
+    assert outcome.triage_level == "emergency"
+    assert outcome.likely_conditions[0] == "septic_arthritis"
+    assert CLINIC.emergency_number in outcome.messages[0].text
+    assert CLINIC.booking_url not in text
+
+
+def test_urgent_outcome_offers_the_urgent_route_not_a_routine_booking() -> None:
+    outcome = dialogue.outcome({**PFP, "calf_swelling": True}, CLINIC)
+    text = "\n".join(m.text for m in outcome.messages)
+    assert outcome.triage_level == "urgent"
+    assert "dvt" in outcome.likely_conditions[:1]
+    assert CLINIC.urgent_care in text and CLINIC.booking_url not in text
+
+
+def test_fallback_replies_say_what_is_needed() -> None:
+    assert "English" in dialogue.fallback_reply("Me duele la rodilla cuando corro", None, None, CLINIC)
+    assert "didn't get any text" in dialogue.fallback_reply("  ", None, None, CLINIC)
+    assert CLINIC.emergency_number in dialogue.fallback_reply("help", "emergency", None, CLINIC)
+    assert "none" in dialogue.fallback_reply("hmm", "dont_know", "red_flags", CLINIC)
+    assert "catch" in dialogue.fallback_reply("hmm", "nlu_fallback", "age", CLINIC)
+
+
+def test_why_explains_the_question_being_asked() -> None:
+    assert dialogue.why("age") != dialogue.why(None)
+    assert len(dialogue.why("red_flags")) > 20

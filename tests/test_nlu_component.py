@@ -1,0 +1,75 @@
+"""The Rasa 3.6 component: entities on Rasa Message objects, as the NLU pipeline produces them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+pytest.importorskip("rasa")
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe  # noqa: E402
+from rasa.shared.nlu.constants import ENTITIES, TEXT  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+
+from bot.nlu.component import KneeSymptomExtractor, entities_to_answers  # noqa: E402
+from bot.nlu.extractor import extract  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def component() -> KneeSymptomExtractor:
+    return KneeSymptomExtractor.create({}, model_storage=None, resource=None, execution_context=None)  # type: ignore[arg-type]
+
+
+def test_registered_as_entity_extractor() -> None:
+    registered = DefaultV1Recipe._from_registry(KneeSymptomExtractor.__name__)
+    assert registered.clazz is KneeSymptomExtractor
+    assert DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR in registered.types
+    assert registered.is_trainable is False
+
+
+def test_process_adds_entities(component: KneeSymptomExtractor) -> None:
+    text = "I'm 22. Twisted it at netball and heard a pop, it swelled within an hour. Stairs and squats hurt, no fever."
+    message = Message(data={TEXT: text})
+    component.process([message])
+    entities = message.get(ENTITIES)
+    assert entities
+    assert all(e["extractor"] == "KneeSymptomExtractor" and e["confidence_entity"] == 1.0 for e in entities)
+    assert all(isinstance(e["value"], str) and text[e["start"]:e["end"]] for e in entities)
+    by_key = {}
+    for e in entities:
+        by_key.setdefault(e["entity"], []).append(e["value"])
+    assert by_key["age"] == ["22"] and by_key["heard_pop"] == ["true"] and by_key["fever_unwell"] == ["false"]
+    assert sorted(by_key["triggers"]) == ["squatting", "stairs"]
+    assert entities_to_answers(entities) == extract(text)
+    assert message.as_dict(only_output_properties=True)[ENTITIES] == entities  # shown in Rasa's parse output
+
+
+def test_process_keeps_other_extractors_entities(component: KneeSymptomExtractor) -> None:
+    other = {"entity": "name", "value": "Sam", "start": 0, "end": 3, "extractor": "DIETClassifier"}
+    message = Message(data={TEXT: "Sam here, my knee clicks", ENTITIES: [other]})
+    component.process([message])
+    assert message.get(ENTITIES)[0] == other
+    assert entities_to_answers(message.get(ENTITIES)) == {"clicking": True}
+
+
+@pytest.mark.parametrize("text", ["", "   ", "hello", "😀", "<script>alert(1)</script>", "x" * 10_000])
+def test_process_on_messages_without_answers(component: KneeSymptomExtractor, text: str) -> None:
+    message = Message(data={TEXT: text})
+    component.process([message])
+    assert not message.get(ENTITIES)
+
+
+def test_process_without_text(component: KneeSymptomExtractor) -> None:
+    message = Message(data={"intent": {"name": "greet"}})
+    assert component.process([message]) == [message]
+
+
+def test_training_data_is_left_alone(component: KneeSymptomExtractor) -> None:
+    data = TrainingData([Message(data={TEXT: "my knee clicks", "intent": "inform"})])
+    assert component.process_training_data(data) is data
+    assert not data.training_examples[0].get(ENTITIES)

@@ -1,0 +1,52 @@
+"""The Rasa project itself: the data validates, the dialogue follows the test stories, the
+domain and the action server agree."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = str(Path(sys.executable).with_name("rasa"))
+
+
+def run_rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([RASA, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={"RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin",
+                               "HOME": str(Path.home())})
+
+
+def test_training_data_validates() -> None:
+    result = run_rasa("data", "validate", "--domain", "domain.yml", "--data", "data", "--config", "config.yml")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_dialogue_follows_the_test_stories(trained_model: Path, tmp_path: Path) -> None:
+    result = run_rasa("test", "core", "--model", str(trained_model), "--stories", "tests/test_stories.yml",
+                      "--fail-on-prediction-errors", "--out", str(tmp_path))
+    failed = (tmp_path / "failed_test_stories.yml")
+    detail = failed.read_text()[-4000:] if failed.exists() else result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, detail
+
+
+def test_every_domain_action_is_served_by_the_action_server() -> None:
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    custom = [a for a in domain["actions"] if not a.startswith("utter_")]
+    assert sorted(set(custom) - set(executor.actions)) == []
+
+
+def test_every_question_slot_has_a_slot_and_an_asking_action() -> None:
+    from bot.dialogue import QUESTION_SLOTS
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    for slot in QUESTION_SLOTS:
+        assert slot in domain["slots"], slot
+        assert f"action_ask_{slot}" in domain["actions"], slot
+        assert slot in domain["forms"]["triage_form"]["required_slots"], slot
