@@ -2,13 +2,9 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-# Embedded defaults; override any of them from the environment.
+# Ports, database and token come from the environment; scripts/serve holds the defaults.
 export RASA_TELEMETRY_ENABLED := false
-export RASA_PORT ?= 5005
-export ACTION_PORT ?= 5055
-export DATABASE_URL ?= sqlite:///var/rasa.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup train serve run test lint
 
