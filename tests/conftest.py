@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,35 +69,46 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float) -> None:
     raise RuntimeError(f"{url} not ready after {seconds} s")
 
 
-@pytest.fixture(scope="session")
-def running_bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
-    """The real action server and Rasa server (scripts/serve), on free ports with a fresh SQLite file."""
-    workdir = tmp_path_factory.mktemp("bot")
-    database = workdir / "rasa.db"
-    env = dict(
+def server_env(workdir: Path) -> dict[str, str]:
+    """Environment for a bot on free ports with a fresh SQLite file in workdir."""
+    return dict(
         os.environ,
         RASA_PORT=str(free_port()),
         ACTION_PORT=str(free_port()),
         RASA_AUTH_TOKEN="test-token",
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=f"sqlite:///{workdir / 'rasa.db'}",
         RASA_TELEMETRY_ENABLED="false",
     )
-    log = (workdir / "serve.log").open("w")
-    process = subprocess.Popen([str(ROOT / "scripts" / "serve")], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{env['RASA_PORT']}"
-    try:
-        _wait_for(f"{base}/status?token=test-token", process, 240)
-        _wait_for(f"http://127.0.0.1:{env['ACTION_PORT']}/health", process, 60)
-        yield RunningBot(base, "test-token", database)
-    except RuntimeError:
-        log.flush()
-        sys.stderr.write((workdir / "serve.log").read_text()[-5000:])
-        raise
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], workdir: Path, ready: list[str]) -> Iterator[None]:
+    """Run a server command in its own process group until the block ends; wait for the ready URLs."""
+    log_path = workdir / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+            for url in ready:
+                _wait_for(url, process, 240)
+            yield
+        except RuntimeError:
+            sys.stderr.write(log_path.read_text()[-5000:])
+            raise
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def running_bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    """The real action server and Rasa server (scripts/serve), on free ports with a fresh SQLite file."""
+    workdir = tmp_path_factory.mktemp("bot")
+    env = server_env(workdir)
+    base = f"http://127.0.0.1:{env['RASA_PORT']}"
+    ready = [f"{base}/status?token=test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health"]
+    with serving([str(ROOT / "scripts" / "serve")], env, workdir, ready):
+        yield RunningBot(base, "test-token", workdir / "rasa.db")

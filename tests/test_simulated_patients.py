@@ -28,7 +28,10 @@ def simulate(bot: RunningBot, vignettes: Path, phrases: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-2])
 
 
-@pytest.mark.skipif(not SIMULATE.exists() and os.environ.get("CI") != "true", reason="shared/eval is not beside the repo")
+NO_SHARED = not SIMULATE.exists() and os.environ.get("CI") != "true"  # CI always has shared/ beside the repo
+
+
+@pytest.mark.skipif(NO_SHARED, reason="shared/eval is not beside the repo")
 @pytest.mark.parametrize("vignettes,phrases", [
     (DATA / "vignettes-dev.yml", SHARED_EVAL / "phrases-dev.yml"),
     (DATA / "vignettes-own.yml", DATA / "phrases-own.yml"),
