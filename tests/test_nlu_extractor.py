@@ -92,6 +92,9 @@ def test_location_is_not_read_from_other_body_parts() -> None:
     ("spin class makes it worse", ["cycling"]), ("walking hurts", ["walking"]), ("sore after hiking", ["walking"]),
     ("it aches at night", ["rest_or_night"]), ("hurts at rest", ["rest_or_night"]),
     ("hurts on stairs and when I squat", ["stairs", "squatting"]),
+    # a symptom felt during an activity makes it a trigger
+    ("my kneecap grinds going downstairs", ["stairs"]), ("it clicks when I squat", ["squatting"]),
+    ("it gives way on the stairs", ["stairs"]),
 ])
 def test_triggers(text: str, triggers: list[str]) -> None:
     has(text, triggers=triggers)
