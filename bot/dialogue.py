@@ -19,6 +19,8 @@ from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, An
 
 # Every slot the form can ask: the answer keys and the grouped red-flag checklist.
 QUESTION_SLOTS: tuple[str, ...] = (*ANSWERS, RED_FLAG_CHECKLIST)
+# Rasa's name for entities parsed from a "/intent{...}" payload.
+PAYLOAD_EXTRACTOR = "RegexMessageHandler"
 # How many other possibilities the result names after the best fit.
 OTHER_POSSIBILITIES = 2
 # Conditions passed on in likely_conditions (after any red-flag conditions).
@@ -71,7 +73,7 @@ def _tapped(entities: list[dict[str, Any]]) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for entity in entities:
         key, value = entity.get("entity"), entity.get("value")
-        if entity.get("extractor") is not None or key not in QUESTION_SLOTS:
+        if entity.get("extractor") != PAYLOAD_EXTRACTOR or key not in QUESTION_SLOTS:
             continue
         if key == RED_FLAG_CHECKLIST:
             answers.update(_checklist({flag: False for flag in RED_FLAG_KEYS} if value == "none" else None, answers))

@@ -18,7 +18,7 @@ def wait_until_ready(url: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{url}/status", timeout=2).status_code in (200, 401, 403):
+            if requests.get(f"{url}/", timeout=2).status_code == 200:
                 return
         except requests.RequestException:
             pass

@@ -144,3 +144,14 @@ def test_conversations_are_kept_in_the_sql_tracker_store(running_bot: RunningBot
     with sqlite3.connect(running_bot.database) as db:
         count = db.execute("select count(*) from events where sender_id = ?", (sender,)).fetchone()[0]
     assert count > 3
+
+
+def test_a_tapped_quick_reply_answers_the_question(running_bot: RunningBot) -> None:
+    sender = f"tap-{uuid.uuid4().hex[:8]}"
+    replies = running_bot.say(sender, "the outside of my knee hurts when I run downhill")
+    asked = running_bot.slots(sender)["requested_slot"]
+    buttons = replies[-1]["buttons"]
+    assert len(buttons) >= 2
+    running_bot.say(sender, buttons[1]["payload"])
+    slots = running_bot.slots(sender)
+    assert slots[asked] is not None and slots["requested_slot"] != asked

@@ -15,7 +15,7 @@ PFP = {"age": 24, "sex": "female", "pain_location": "front", "onset": "gradual",
 
 def tap(slot: str, value: object) -> list[dict]:
     """The entities Rasa makes from a quick-reply payload (no extractor)."""
-    return [{"entity": slot, "value": value, "start": 0, "end": 1}]
+    return [{"entity": slot, "value": value, "start": 0, "end": 1, "extractor": "RegexMessageHandler"}]
 
 
 def test_a_tapped_quick_reply_is_an_answer() -> None:
