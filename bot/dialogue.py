@@ -14,7 +14,7 @@ from bot.clinic import Clinic
 from bot.language import looks_english
 from bot.nlu.entities import EXTRACTOR_NAME, entities_to_answers
 from bot.nlu.extractor import answer
-from bot.triage import assess, explain_question, next_question, prompt
+from bot.triage import Assessment, assess, explain_question, next_question, prompt
 from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, AnswerError, normalise
 
 # Every slot the form can ask: the answer keys and the grouped red-flag checklist.
@@ -38,6 +38,7 @@ class Outcome:
     messages: list[Message]
     triage_level: str
     likely_conditions: list[str]
+    assessment: Assessment  # the engine's full result, for the case record
 
 
 def answers_from_slots(slots: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +145,7 @@ def outcome(answers: dict[str, Any], clinic: Clinic) -> Outcome:
     if advice:
         messages.append(Message("What you can do:\n" + "\n".join(f"- {a}" for a in advice)))
     messages.extend(booking_offer(result.triage_level, clinic))
-    return Outcome(messages, result.triage_level, ranking[: len(result.red_flags) + RANKED_FOR_TRACKER])
+    return Outcome(messages, result.triage_level, ranking[: len(result.red_flags) + RANKED_FOR_TRACKER], result)
 
 
 def booking_offer(level: str | None, clinic: Clinic) -> list[Message]:

@@ -38,6 +38,11 @@ class RunningBot:
     base: str
     token: str
     database: Path
+    console: str  # the staff console that scripts/serve starts beside the bot
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.database}"
 
     def say(self, sender: str, text: str) -> list[dict]:
         response = requests.post(f"{self.base}/webhooks/rest/webhook", json={"sender": sender, "message": text},
@@ -75,6 +80,7 @@ def server_env(workdir: Path) -> dict[str, str]:
         os.environ,
         RASA_PORT=str(free_port()),
         ACTION_PORT=str(free_port()),
+        CONSOLE_PORT=str(free_port()),
         RASA_AUTH_TOKEN="test-token",
         DATABASE_URL=f"sqlite:///{workdir / 'rasa.db'}",
         RASA_TELEMETRY_ENABLED="false",
@@ -109,6 +115,7 @@ def running_bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
     workdir = tmp_path_factory.mktemp("bot")
     env = server_env(workdir)
     base = f"http://127.0.0.1:{env['RASA_PORT']}"
-    ready = [f"{base}/status?token=test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health"]
+    console = f"http://127.0.0.1:{env['CONSOLE_PORT']}"
+    ready = [f"{base}/status?token=test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health", f"{console}/login"]
     with serving([str(ROOT / "scripts" / "serve")], env, workdir, ready):
-        yield RunningBot(base, "test-token", workdir / "rasa.db")
+        yield RunningBot(base, "test-token", workdir / "rasa.db", console)

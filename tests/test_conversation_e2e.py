@@ -19,9 +19,10 @@ LEVELS = ["emergency", "urgent", "soon", "routine", "self_care"]
 DIAGNOSES = [name.lower() for name in assess({}).names.values()]
 
 
-def converse(bot: RunningBot, story: str, facts: dict, max_turns: int = 20) -> tuple[dict, list[str], int]:
+def converse(bot: RunningBot, story: str, facts: dict, max_turns: int = 20,
+             sender: str | None = None) -> tuple[dict, list[str], int]:
     """Tell the story, then answer each requested slot until the assessment is given."""
-    sender = f"e2e-{uuid.uuid4().hex[:10]}"
+    sender = sender or f"e2e-{uuid.uuid4().hex[:10]}"
     text, transcript = story, []
     for turn in range(1, max_turns + 1):
         transcript += [m.get("text", "") for m in bot.say(sender, text)]
@@ -136,6 +137,14 @@ def test_restart_clears_the_answers(running_bot: RunningBot) -> None:
     running_bot.say(sender, "the inside of my knee hurts when I run")
     running_bot.say(sender, "start over")
     assert running_bot.slots(sender).get("pain_location") is None
+
+
+def test_a_completed_triage_is_recorded_as_a_case(running_bot: RunningBot) -> None:
+    sender = f"case-{uuid.uuid4().hex[:8]}"
+    slots, _, _ = converse(running_bot, BY_ID["d04"]["story"], BY_ID["d04"]["facts"], sender=sender)
+    with sqlite3.connect(running_bot.database) as db:
+        row = db.execute("select triage_level, channel from cases where conversation_id = ?", (sender,)).fetchone()
+    assert row == (slots["triage_level"], "rest")
 
 
 def test_conversations_are_kept_in_the_sql_tracker_store(running_bot: RunningBot) -> None:

@@ -23,7 +23,7 @@ def bot_without_action_server(trained_model: Path, tmp_path_factory: pytest.Temp
                "--endpoints", "endpoints.yml"]
     base = f"http://127.0.0.1:{env['RASA_PORT']}"
     with serving(command, env, workdir, [f"{base}/status?token=test-token"]):
-        yield RunningBot(base, "test-token", workdir / "rasa.db")
+        yield RunningBot(base, "test-token", workdir / "rasa.db", console="")
 
 
 def test_a_down_action_server_gets_an_apology_with_the_phone_number(bot_without_action_server: RunningBot) -> None:

@@ -1,0 +1,93 @@
+"""The console's Sanic application."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from sanic import Request, Sanic
+from sanic.exceptions import MethodNotSupported, NotFound, SanicException
+from sanic.handlers import ErrorHandler
+from sanic.response import HTTPResponse, text
+
+from bot.console.auth import PUBLIC
+from bot.console.ratelimit import LoginLimiter
+from bot.console.render import make_environment, refuse
+from bot.console.settings import Settings
+from bot.console.views import admin, case, dashboard, inbox, login
+from bot.store.db import session_scope
+from bot.store.migrate import migrate
+from bot.store.sync import sync_events
+
+STATIC = Path(__file__).with_name("static")
+log = logging.getLogger("bot.console")
+
+# No inline script or style, nothing from another origin, no framing.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class ConsoleErrors(ErrorHandler):
+    """Error pages that reveal nothing, and error logs without URLs (they can hold search words)."""
+
+    def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        status = getattr(exception, "status_code", 500) if isinstance(exception, SanicException) else 500
+        if status >= 500:
+            route = request.route.name if request and request.route else "-"
+            log.error("error in %s: %s", route, type(exception).__name__, exc_info=exception)
+        if isinstance(exception, (NotFound, MethodNotSupported)):
+            return text("Not found.\n", status=404)
+        return text("Something went wrong.\n" if status >= 500 else "Not accepted.\n", status=status)
+
+
+def create_app(settings: Settings, *, name: str = "knee_console") -> Sanic:
+    app = Sanic(name, error_handler=ConsoleErrors())
+    app.config.PROXIES_COUNT = settings.proxies_count
+    app.config.REQUEST_MAX_SIZE = 1_000_000  # forms only
+    app.ctx.settings = settings
+    app.ctx.templates = make_environment(settings)
+    app.ctx.limiter = LoginLimiter()
+    for module in (login, inbox, case, dashboard, admin):
+        app.blueprint(module.bp)
+    app.static("/static", str(STATIC), name="static")
+
+    @app.before_server_start
+    async def prepare(app: Sanic, _loop: object) -> None:
+        unguarded = [route.path for route in app.router.routes
+                     if not route.name.endswith(".static") and not hasattr(route.handler, "console_access")]
+        if unguarded:
+            raise RuntimeError(f"routes without an access rule: {unguarded}")
+        migrate(settings.database_url)
+        with session_scope(settings.database_url) as session:
+            sync_events(session)
+
+    @app.on_request
+    async def deny_unguarded(request: Request) -> HTTPResponse | None:
+        """Belt and braces: a route that forgot its access rule answers 403, never its page."""
+        request.ctx.started = time.perf_counter()
+        route = request.route
+        if route and not route.name.endswith(".static") and getattr(route.handler, "console_access", None) is None:
+            return refuse(request, 403, "This page has no access rule.")
+        return None
+
+    @app.on_response
+    async def headers(request: Request, response: HTTPResponse) -> None:
+        response.headers.update(SECURITY_HEADERS)
+        route = request.route.name if request.route else "-"
+        if not route.endswith(".static"):
+            response.headers["Cache-Control"] = "no-store"  # pages hold patient data
+            # Route names only: paths and query strings can carry personal data.
+            elapsed = (time.perf_counter() - getattr(request.ctx, "started", time.perf_counter())) * 1000
+            log.info("%s %s %s %.0fms", request.method, route.split(".")[-1], response.status, elapsed)
+
+    return app
+
+
+__all__ = ["PUBLIC", "create_app"]

@@ -1,0 +1,122 @@
+"""One conversation: transcript, triage summary, notes, review, clinician correction, export, erasure."""
+
+from __future__ import annotations
+
+import json
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+from sqlalchemy import func, select
+
+from bot.console.auth import guarded
+from bot.console.render import refuse, render
+from bot.store import audit, cases, transcript
+from bot.store.erasure import erase_conversation
+from bot.store.models import Case, as_dict, events
+from bot.store.sync import sync_events
+from bot.triage.vocabulary import CONDITIONS, RED_FLAG_CONDITIONS
+
+bp = Blueprint("case")
+
+
+def _case(request: Request, case_id: int) -> Case | None:
+    return request.ctx.db.get(Case, case_id)
+
+
+def _missing(request: Request) -> HTTPResponse:
+    return refuse(request, 404, "There is no such conversation. It may have been erased.")
+
+
+@bp.get("/cases/<case_id:int>")
+@guarded("receptionist")
+async def show(request: Request, case_id: int) -> HTTPResponse:
+    session = request.ctx.db
+    sync_events(session)
+    case = _case(request, case_id)
+    if case is None:
+        return _missing(request)
+    audit.record(session, request.ctx.user.username, "view", case.id)
+    return render(request, "case.html", case=case, messages=transcript.messages(session, case.conversation_id),
+                  error=request.args.get("error"))
+
+
+@bp.post("/cases/<case_id:int>/notes")
+@guarded("receptionist")
+async def add_note(request: Request, case_id: int) -> HTTPResponse:
+    case = _case(request, case_id)
+    if case is None:
+        return _missing(request)
+    try:
+        cases.add_note(request.ctx.db, case, request.ctx.user.username, request.form.get("note") or "")
+    except ValueError:
+        return redirect(f"/cases/{case.id}?error=empty-note#notes", status=303)
+    audit.record(request.ctx.db, request.ctx.user.username, "note", case.id)
+    return redirect(f"/cases/{case.id}#notes", status=303)
+
+
+@bp.post("/cases/<case_id:int>/review")
+@guarded("receptionist")
+async def review(request: Request, case_id: int) -> HTTPResponse:
+    case = _case(request, case_id)
+    if case is None:
+        return _missing(request)
+    reviewed = request.form.get("reviewed") != "no"
+    cases.mark_reviewed(request.ctx.db, case, request.ctx.user.username, reviewed)
+    audit.record(request.ctx.db, request.ctx.user.username, "review" if reviewed else "unreview", case.id)
+    return redirect(f"/cases/{case.id}", status=303)
+
+
+@bp.post("/cases/<case_id:int>/correction")
+@guarded("clinician")
+async def correct(request: Request, case_id: int) -> HTTPResponse:
+    case = _case(request, case_id)
+    if case is None:
+        return _missing(request)
+    level = request.form.get("level") or None
+    condition = request.form.get("condition") or None
+    try:
+        correction = cases.add_correction(request.ctx.db, case, request.ctx.user.username, triage_level=level,
+                                          condition=condition, comment=request.form.get("comment") or "",
+                                          conditions=(*CONDITIONS, *RED_FLAG_CONDITIONS))
+    except ValueError:
+        return redirect(f"/cases/{case.id}?error=correction#correction", status=303)
+    audit.record(request.ctx.db, request.ctx.user.username, "correct", case.id,
+                 f"level={correction.triage_level or '-'} condition={correction.condition or '-'}")
+    return redirect(f"/cases/{case.id}#correction", status=303)
+
+
+@bp.get("/cases/<case_id:int>/export.json")
+@guarded("receptionist")
+async def export_json(request: Request, case_id: int) -> HTTPResponse:
+    session = request.ctx.db
+    case = _case(request, case_id)
+    if case is None:
+        return _missing(request)
+    audit.record(session, request.ctx.user.username, "export_json", case.id)
+    body = {**as_dict(case), "events": list(transcript.raw_events(session, case.conversation_id))}
+    return HTTPResponse(json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="case-{case.id}.json"'})
+
+
+@bp.get("/cases/<case_id:int>/erase")
+@guarded("admin")
+async def confirm_erase(request: Request, case_id: int) -> HTTPResponse:
+    case = _case(request, case_id)
+    if case is None:
+        return _missing(request)
+    count = request.ctx.db.execute(select(func.count()).select_from(events)
+                                   .where(events.c.sender_id == case.conversation_id)).scalar_one()
+    return render(request, "erase.html", case=case, event_count=count)
+
+
+@bp.post("/cases/<case_id:int>/erase")
+@guarded("admin")
+async def erase(request: Request, case_id: int) -> HTTPResponse:
+    case = _case(request, case_id)
+    if case is None:
+        return _missing(request)
+    if request.form.get("confirm") != "erase":
+        return redirect(f"/cases/{case.id}/erase", status=303)
+    erased = erase_conversation(request.ctx.db, case.conversation_id)
+    audit.record(request.ctx.db, request.ctx.user.username, "erase", erased.case_id, f"{erased.events} events")
+    return redirect(f"/inbox?erased={erased.case_id}", status=303)

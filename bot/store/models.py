@@ -1,0 +1,259 @@
+"""Our tables, beside Rasa's `events` in the same database.
+
+`cases` holds one row per conversation (Rasa sender id): what the console lists. The
+conversation columns (start, last activity, channel, first message, counts) are derived from
+Rasa's events by `bot.store.sync`; the triage columns are written by the action server
+through `record_case`. Schema changes go through Alembic (migrations/), never create_all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot.store.db import utcnow
+from bot.triage.vocabulary import LEVELS
+
+# Named constraints so that Alembic migrations can refer to them on every database.
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+Base = declarative_base(metadata=metadata)
+
+TRIAGE_LEVELS: tuple[str, ...] = LEVELS  # most urgent first
+ROLES: tuple[str, ...] = ("receptionist", "clinician", "admin")  # each role can do what the ones before it can
+BOOKED = "booked"
+
+# Rasa's tracker store table, as rasa.core.tracker_store.SQLTrackerStore defines it. We read it,
+# erase from it, and create it when the console's migrations run before Rasa ever has.
+events = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_login_at = Column(DateTime)
+
+    def can(self, role: str) -> bool:
+        """True when this user's role includes `role`'s rights."""
+        return bool(self.active) and ROLES.index(self.role) >= ROLES.index(role)
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its keyed hash is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+    user = relationship(StaffUser, lazy="joined")
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    # AUTOINCREMENT: an erased case's id is never reused, so audit entries keep pointing at nothing
+    # rather than at somebody else's conversation.
+    __table_args__ = (
+        Index("ix_cases_started", "started_at", "id"),
+        Index("ix_cases_level_started", "triage_level", "started_at", "id"),
+        Index("ix_cases_condition_started", "top_condition", "started_at", "id"),
+        Index("ix_cases_channel_started", "channel", "started_at", "id"),
+        Index("ix_cases_red_flag_started", "has_red_flag", "started_at", "id"),
+        Index("ix_cases_booking_started", "booking_status", "started_at", "id"),
+        Index("ix_cases_attention", "attention_rank", "started_at", "id"),
+        Index("ix_cases_last_activity", "last_activity_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, unique=True)  # Rasa's sender id
+    channel = Column(String(64))
+    started_at = Column(DateTime, nullable=False)
+    last_activity_at = Column(DateTime)
+    ended_at = Column(DateTime)  # when the action server last recorded the triage
+    completed_at = Column(DateTime)  # when a triage level was first recorded
+    first_message = Column(Text)
+    message_count = Column(Integer, nullable=False, default=0)  # patient and assistant messages
+    duration_seconds = Column(Integer, nullable=False, default=0)
+    last_event_id = Column(Integer)
+
+    answers = Column(JSON, nullable=False, default=dict)
+    conditions = Column(JSON, nullable=False, default=list)  # [{"id": ..., "score": ...}], best first
+    top_condition = Column(String(64))
+    triage_level = Column(String(16))
+    red_flags = Column(JSON, nullable=False, default=list)
+    has_red_flag = Column(Boolean, nullable=False, default=False)
+    advice = Column(JSON, nullable=False, default=list)
+    reasons = Column(JSON, nullable=False, default=list)
+
+    booking_status = Column(String(32))
+    reviewed_at = Column(DateTime)
+    reviewed_by = Column(String(64))
+    # Position in the "needs attention" queue (see cases.ATTENTION); NULL when nothing is pending.
+    attention_rank = Column(SmallInteger)
+
+    notes = relationship("Note", back_populates="case", cascade="all, delete-orphan", passive_deletes=True,
+                         order_by="Note.id")
+    corrections = relationship("Correction", back_populates="case", cascade="all, delete-orphan",
+                               passive_deletes=True, order_by="Correction.id")
+    callbacks = relationship("Callback", back_populates="case", cascade="all, delete-orphan", passive_deletes=True,
+                             order_by="Callback.id")
+
+    @property
+    def booked(self) -> bool:
+        return self.booking_status == BOOKED
+
+    @property
+    def correction(self) -> Correction | None:
+        """The clinician's latest word on this case, shown beside the bot's outcome."""
+        return self.corrections[-1] if self.corrections else None
+
+    @property
+    def open_callbacks(self) -> list[Callback]:
+        return [c for c in self.callbacks if c.status == "open"]
+
+
+class Note(Base):
+    __tablename__ = "staff_notes"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    author = Column(String(64), nullable=False)  # a name, not a key: notes outlive staff accounts
+    body = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    case = relationship(Case, back_populates="notes")
+
+
+class Correction(Base):
+    """A clinician's own triage level and/or condition; the bot's outcome stays as it was."""
+
+    __tablename__ = "corrections"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    author = Column(String(64), nullable=False)
+    triage_level = Column(String(16))
+    condition = Column(String(64))
+    comment = Column(Text, nullable=False, default="")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    case = relationship(Case, back_populates="corrections")
+
+
+class Callback(Base):
+    __tablename__ = "callbacks"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = Column(String(200), nullable=False)
+    phone = Column(String(64), nullable=False)
+    preferred_time = Column(String(200), nullable=False, default="")
+    reason = Column(Text, nullable=False, default="")
+    status = Column(String(16), nullable=False, default="open")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    case = relationship(Case, back_populates="callbacks")
+
+
+class AuditEntry(Base):
+    """Who did what to which case, when.
+
+    Cases are named by their number, not the conversation id (which can be a phone number), so the
+    log keeps no personal data and survives erasure.
+    """
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    username = Column(String(64), nullable=False)
+    action = Column(String(32), nullable=False)
+    case_id = Column(Integer, index=True)
+    detail = Column(Text, nullable=False, default="")
+
+
+class SyncState(Base):
+    """How far `bot.store.sync` has read Rasa's events table."""
+
+    __tablename__ = "sync_state"
+
+    name = Column(String(64), primary_key=True)
+    value = Column(Integer, nullable=False)
+
+
+def as_dict(case: Case) -> dict[str, Any]:
+    """A case as plain JSON-able data (exports)."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() + "Z" if value else None
+
+    correction = case.correction
+    return {
+        "case": case.id,
+        "conversation_id": case.conversation_id,
+        "channel": case.channel,
+        "started_at": iso(case.started_at),
+        "last_activity_at": iso(case.last_activity_at),
+        "ended_at": iso(case.ended_at),
+        "completed_at": iso(case.completed_at),
+        "first_message": case.first_message,
+        "message_count": case.message_count,
+        "duration_seconds": case.duration_seconds,
+        "answers": case.answers,
+        "conditions": case.conditions,
+        "triage_level": case.triage_level,
+        "red_flags": case.red_flags,
+        "advice": case.advice,
+        "reasons": case.reasons,
+        "booking_status": case.booking_status,
+        "reviewed_at": iso(case.reviewed_at),
+        "reviewed_by": case.reviewed_by,
+        "correction": None if correction is None else {
+            "triage_level": correction.triage_level, "condition": correction.condition,
+            "comment": correction.comment, "by": correction.author, "at": iso(correction.created_at)},
+        "notes": [{"by": n.author, "at": iso(n.created_at), "text": n.body} for n in case.notes],
+        "callbacks": [{"name": c.name, "phone": c.phone, "preferred_time": c.preferred_time, "reason": c.reason,
+                       "status": c.status, "at": iso(c.created_at)} for c in case.callbacks],
+    }

@@ -1,0 +1,140 @@
+"""A receptionist's round in headless Chromium (Debian's package) driven by Playwright.
+
+Sign in, filter the inbox, open a conversation, add a note, mark it reviewed. Screenshots of
+each step go to tests/artifacts/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+from sqlalchemy import select
+
+from bot.store.db import session_scope
+from bot.store.models import AuditEntry, Case
+from tests.conftest import RunningBot
+from tests.console import seed
+from tests.console.fixtures import IN_CI, PASSWORD, Console, add_users, new_case
+from tests.test_conversation_e2e import BY_ID, converse
+
+pytest_plugins = ["tests.console.fixtures"]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# Playwright drives the system's Chromium: it never downloads a browser of its own.
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing: the project's setup installs Debian's chromium package")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_receptionist_reviews_a_conversation(console: Console, browser: Browser) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    case_id = new_case(console.db_url, "browser-runner", seed.RUNNERS_KNEE, start=time.time() - 1800,
+                       **seed.RUNNERS_KNEE_CASE)
+    other = new_case(console.db_url, "browser-fall", seed.short("I fell down the stairs and can't stand on it"),
+                     answers={"onset": "injury", "cannot_bear_weight": True}, conditions=[("fracture", 1.0)],
+                     triage_level="emergency", red_flags=["fracture"], advice=["Call 999 now."],
+                     reasons=["you cannot take weight after a fall"])
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
+    page = context.new_page()
+
+    page.goto(console.url("/inbox"))
+    assert "/login" in page.url  # signed out: sent to the sign-in page
+    page.get_by_label("Username").fill("receptionist")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.screenshot(path=str(ARTIFACTS / "console-1-login.png"))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/inbox")
+    assert page.get_by_role("heading", name="Inbox").is_visible()
+
+    page.get_by_label("Search what patients wrote").fill("stairs")
+    page.get_by_label("Triage level").select_option("routine")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/inbox?*level=routine*")
+    rows = page.locator("table.cases tbody tr")
+    assert rows.count() >= 1
+    assert page.locator(f'a[href="/cases/{case_id}"]').is_visible()
+    assert page.locator(f'a[href="/cases/{other}"]').count() == 0  # "stairs", but an emergency
+    page.screenshot(path=str(ARTIFACTS / "console-2-inbox-filtered.png"), full_page=True)
+
+    page.locator(f'a[href="/cases/{case_id}"]').click()
+    page.wait_for_url(f"**/cases/{case_id}")
+    transcript = page.locator(".transcript")
+    assert "my right knee hurts at the front" in transcript.inner_text()
+    assert page.locator(".bubble.patient .text.tapped", has_text="Gradually").is_visible()
+    assert "Patellofemoral pain" in page.locator(".summary").inner_text()
+
+    page.get_by_label("Add a note").fill("Rang the patient back; booked for Tuesday 10:00.")
+    page.get_by_role("button", name="Add note").click()
+    page.wait_for_url(f"**/cases/{case_id}#notes")
+    assert page.locator(".notes li", has_text="booked for Tuesday").is_visible()
+
+    page.get_by_role("button", name="Mark reviewed").click()
+    page.wait_for_url(f"**/cases/{case_id}")
+    assert page.get_by_text("Reviewed by receptionist").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "console-3-conversation.png"), full_page=True)
+
+    page.goto(console.url("/dashboard"))
+    page.screenshot(path=str(ARTIFACTS / "console-4-dashboard.png"), full_page=True)
+    context.close()
+
+    with session_scope(console.db_url) as session:
+        case = session.get(Case, case_id)
+        assert case.reviewed_by == "receptionist" and case.notes[-1].body.startswith("Rang the patient back")
+        actions = session.execute(select(AuditEntry.action).where(AuditEntry.case_id == case_id)).scalars().all()
+        assert {"view", "note", "review"} <= set(actions)
+
+
+def test_receptionist_reviews_a_real_conversation_with_the_bot(running_bot: RunningBot, browser: Browser) -> None:
+    """The conversation comes from the real bot (scripts/serve), and so does the console."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    story = "my kneecap grinds going downstairs since I upped my mileage, no swelling <b>ouch</b>"
+    sender = f"browser-real-{uuid.uuid4().hex[:8]}"
+    facts = {**BY_ID["d06"]["facts"], "age": 29}
+    slots, _, _ = converse(running_bot, story, facts, sender=sender)
+    add_users(running_bot.database_url, "receptionist")
+    with session_scope(running_bot.database_url) as session:
+        case_id = session.execute(select(Case.id).where(Case.conversation_id == sender)).scalar_one()
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{running_bot.console}/login")
+    page.get_by_label("Username").fill("receptionist")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/inbox")
+    page.get_by_label("Search what patients wrote").fill("downstairs")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/inbox?*")
+    page.locator(f'a[href="/cases/{case_id}"]').click()
+    page.wait_for_url(f"**/cases/{case_id}")
+    transcript = page.locator(".transcript").inner_text()
+    assert "<b>ouch</b>" in transcript  # the patient's markup shown as text, never rendered
+    assert "fit best with" in transcript
+    assert slots["triage_level"].replace("_", " ") in page.locator(".summary").inner_text().lower()
+    page.get_by_label("Add a note").fill("Called back, booked a physio assessment.")
+    page.get_by_role("button", name="Add note").click()
+    page.wait_for_url(f"**/cases/{case_id}#notes")
+    page.get_by_role("button", name="Mark reviewed").click()
+    page.wait_for_url(f"**/cases/{case_id}")
+    assert page.get_by_text("Reviewed by receptionist").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "console-5-real-conversation.png"), full_page=True)
+    context.close()
