@@ -15,14 +15,20 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
 from sanic import Blueprint
 
-from bot.clinic import clinic
+from bot.clinic import ClinicConfigError, clinic
+from bot.log_privacy import install as keep_patient_data_out_of_logs
+
+# The Rasa server loads this channel after setting up its logging: filter it from here on.
+keep_patient_data_out_of_logs()
 
 
 def apology() -> str:
-    details = clinic()
-    return (f"Sorry, something went wrong on our side and I can't answer right now. Please try again in a "
-            f"few minutes or call {details.name} on {details.phone}. In an emergency call "
-            f"{details.emergency_number}.")
+    sorry = "Sorry, something went wrong on our side and I can't answer right now. Please try again in a few minutes"
+    try:
+        details = clinic()
+    except ClinicConfigError:  # the apology must not fail for the same reason the answer did
+        return f"{sorry} or call the clinic. In an emergency call your local emergency number."
+    return f"{sorry} or call {details.name} on {details.phone}. In an emergency call {details.emergency_number}."
 
 
 class RestInput(RasaRestInput):
