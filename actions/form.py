@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue
+from bot.clinic import clinic
 
 
 class ValidateTriageForm(FormValidationAction):
@@ -32,8 +33,9 @@ class AskQuestion(Action):
         return f"action_ask_{self.slot}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        question = dialogue.question(self.slot, dialogue.answers_from_slots(tracker.current_slot_values()))
-        dispatcher.utter_message(text=question.text, buttons=question.buttons)
+        answers = dialogue.answers_from_slots(tracker.current_slot_values())
+        for message in dialogue.ask(self.slot, answers, clinic()):
+            dispatcher.utter_message(text=message.text, buttons=message.buttons)
         return []
 
 

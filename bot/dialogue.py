@@ -79,6 +79,8 @@ def _tapped(entities: list[dict[str, Any]]) -> dict[str, Any]:
         if key == RED_FLAG_CHECKLIST:
             answers.update(_checklist({flag: False for flag in RED_FLAG_KEYS} if value == "none" else None, answers))
             continue
+        if ANSWERS[key].kind == "list" and isinstance(value, str):
+            value = [value]  # a quick reply names one trigger
         try:
             answers.update(normalise({key: value}))
         except AnswerError:
@@ -108,10 +110,20 @@ def next_slot(answers: dict[str, Any]) -> str | None:
     return next_question(answers)
 
 
-def question(slot: str, answers: dict[str, Any]) -> Message:
-    """The question with quick replies; a reply's payload carries its answer, so a tap needs no NLU."""
+def ask(slot: str, answers: dict[str, Any], clinic: Clinic) -> list[Message]:
+    """The question, with quick replies whose payload carries the answer (a tap needs no NLU).
+
+    When a red flag already calls for same-day care, the patient hears that at once, before the
+    one grouped check for anything more urgent.
+    """
+    messages: list[Message] = []
+    if slot == RED_FLAG_CHECKLIST:
+        so_far = assess(answers, emergency_number=clinic.emergency_number)
+        if so_far.urgent_instruction:
+            messages.append(Message(f"{so_far.urgent_instruction} Before I finish, one quick safety check."))
     q = prompt(slot, answers)
-    return Message(q.text, [{"title": title, "payload": button_payload(slot, value)} for title, value in q.buttons])
+    buttons = [{"title": title, "payload": button_payload(slot, value)} for title, value in q.buttons]
+    return [*messages, Message(q.text, buttons)]
 
 
 def button_payload(slot: str, value: Any) -> str:
@@ -153,11 +165,16 @@ def booking_offer(level: str | None, clinic: Clinic) -> list[Message]:
     if level == "emergency":
         return [Message(f"Please don't wait for an appointment: call {clinic.emergency_number} or go to A&E now.")]
     if level == "urgent":
+        # No routine booking: the urgent route, and a same-day call back if the patient wants one.
         return [Message(f"This needs to be seen today: {clinic.urgent_care}. If it gets worse, call "
-                        f"{clinic.emergency_number}. You can also call us on {clinic.phone}.")]
-    return [Message(f"Would you like to book a physiotherapy assessment with {clinic.name}? You can book at "
-                    f"{clinic.booking_url} or call {clinic.phone}.",
-                    [{"title": "Book an appointment", "payload": "/book"}, {"title": "No thanks", "payload": "/deny"}])]
+                        f"{clinic.emergency_number}. You can also call us on {clinic.phone}, or we can call you "
+                        "back today.",
+                        [{"title": "Call me back today", "payload": "/human"},
+                         {"title": "No thanks", "payload": "/deny"}])]
+    return [Message(f"Would you like to book a physiotherapy assessment with {clinic.name}? I can find you a time "
+                    f"here in the chat, or you can book at {clinic.booking_url} or call {clinic.phone}.",
+                    [{"title": "Book an appointment", "payload": "/book"},
+                     {"title": "Talk to a person", "payload": "/human"}, {"title": "No thanks", "payload": "/deny"}])]
 
 
 def fallback_reply(text: str, intent: str | None, requested: str | None, clinic: Clinic) -> str:

@@ -46,7 +46,7 @@ def test_a_later_answer_replaces_an_earlier_one() -> None:
 
 
 def test_question_buttons_carry_their_answer() -> None:
-    q = dialogue.question("pain_location", {})
+    [q] = dialogue.ask("pain_location", {}, CLINIC)
     assert q.text.endswith("?")
     payloads = [b["payload"] for b in q.buttons]
     assert '/inform{"pain_location":"front"}' in payloads
@@ -90,3 +90,10 @@ def test_fallback_replies_say_what_is_needed() -> None:
 def test_why_explains_the_question_being_asked() -> None:
     assert dialogue.why("age") != dialogue.why(None)
     assert len(dialogue.why("red_flags")) > 20
+
+
+def test_an_urgent_red_flag_is_acted_on_before_the_safety_check() -> None:
+    instruction, checklist = dialogue.ask("red_flags", {"calf_swelling": True, "onset": "gradual"}, CLINIC)
+    assert "today" in instruction.text.lower() or "hours" in instruction.text.lower()
+    assert checklist.buttons and "none" in checklist.buttons[0]["payload"]
+    assert len(dialogue.ask("red_flags", {"onset": "gradual"}, CLINIC)) == 1  # no flag, no instruction

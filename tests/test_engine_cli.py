@@ -44,6 +44,7 @@ def test_assess_empty_object():
 @pytest.mark.parametrize("stdin", [
     "not json", "", "[1, 2]", '"text"', "42", "null", '{"colour": "red"}', '{"onset": "sudden"}',
     '{"age": 300}', '{"age": "thirty"}', '{"locking": "yes"}', '{"triggers": ["flying"]}', '{"age": NaN}',
+    '{"age": 40.5}', '{"triggers": "stairs"}', '{"pain_score": 6.5}',
 ])
 def test_assess_rejects_bad_input_with_one_line(stdin):
     p = run("assess", stdin=stdin)

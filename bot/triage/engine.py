@@ -18,7 +18,7 @@ from typing import Any
 
 from .knowledge import Condition, KnowledgeBase, RedFlagRule, knowledge
 from .redflags import fired, red_flag_ids, rule_states
-from .rules import evaluate
+from .rules import evaluate, keys_of
 from .scoring import posterior, ranked, support
 from .vocabulary import LEVELS, more_urgent, normalise
 
@@ -81,7 +81,7 @@ def assess(answers: Mapping[str, Any], *, emergency_number: str | None = None) -
         conditions=conditions,
         red_flags=flags,
         advice=_advice(level, rules, flags, instructions, top, kb),
-        reasons=_reasons(clean, rules, top, kb),
+        reasons=_reasons(clean, [rule for rule in rules if rule.id in certain], top, kb),
         urgent_instruction=instructions[0] if instructions else None,
         level_text=kb.level_texts[level],
         names={cid: kb.name_of(cid) for cid in flags + [cid for cid, _ in conditions]},
@@ -137,14 +137,18 @@ def _advice(level: str, rules: list[RedFlagRule], flags: list[str], instructions
     # Self-care advice for a suggestion is wrong next to an emergency or a red-flag condition.
     if level != LEVELS[0] and not flags:
         advice.extend(top.advice)
-    advice.append(kb.safety_net)
+    advice.append(kb.safety_nets[level])
     return _distinct(advice)
 
 
-def _reasons(answers: Mapping[str, Any], rules: list[RedFlagRule], top: Condition, kb: KnowledgeBase) -> list[str]:
+def _reasons(answers: Mapping[str, Any], certain: list[RedFlagRule], top: Condition, kb: KnowledgeBase) -> list[str]:
+    """Why: the red-flag rules that certainly apply (a rule fired out of caution would claim what the
+    patient has not said), then the answers pointing most to the top condition, each fact once."""
     settings = kb.settings
-    strong = [phrase for ratio, phrase in support(answers, top.id, kb) if ratio >= settings.reason_min_ratio]
-    return _distinct([rule.reason for rule in rules] + strong[: settings.max_reasons])
+    said = {key for rule in certain for key in keys_of(rule.when)}
+    strong = [phrase for ratio, key, phrase in support(answers, top.id, kb)
+              if ratio >= settings.reason_min_ratio and key not in said]
+    return _distinct([rule.reason for rule in certain] + strong[: settings.max_reasons])
 
 
 def _distinct(texts: Any) -> list[str]:

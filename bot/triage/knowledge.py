@@ -131,7 +131,7 @@ class KnowledgeBase:
     red_flag_conditions: dict[str, RedFlagCondition]
     questions: dict[str, Question]
     settings: Settings
-    safety_net: str
+    safety_nets: dict[str, str]  # per level: what to watch for and when to seek help
     level_texts: dict[str, str]
 
     def condition(self, cid: str) -> Condition:
@@ -165,9 +165,8 @@ def load_knowledge(directory: Path | str = DATA_DIR) -> KnowledgeBase:
         red_flag_conditions=rfc,
         questions=_questions(raw["questions.yml"]),
         settings=_settings(engine),
-        safety_net=_text(engine, "safety_net", "engine.yml"),
-        level_texts={lv: _text(_mapping(engine.get("level_texts"), "engine.yml: level_texts"), lv,
-                               "engine.yml: level_texts") for lv in LEVELS},
+        safety_nets=_per_level(engine, "safety_nets"),
+        level_texts=_per_level(engine, "level_texts"),
     )
 
 
@@ -188,6 +187,12 @@ def _mapping(value: Any, where: str) -> Mapping:
     if not isinstance(value, Mapping):
         raise KnowledgeError(f"{where}: expected a mapping (key: value lines)")
     return value
+
+
+def _per_level(engine: Mapping, key: str) -> dict[str, str]:
+    where = f"engine.yml: {key}"
+    block = _mapping(engine.get(key), where)
+    return {level: _text(block, level, where) for level in LEVELS}
 
 
 def _text(block: Mapping, key: str, where: str) -> str:

@@ -154,8 +154,8 @@ def ranked(post: list[float]) -> list[tuple[str, float]]:
 # --- reasons ----------------------------------------------------------------------------
 
 
-def support(answers: Mapping[str, Any], cid: str, kb: KnowledgeBase | None = None) -> list[tuple[float, str]]:
-    """(strength, reason phrase) for each answer that points to `cid`, strongest first.
+def support(answers: Mapping[str, Any], cid: str, kb: KnowledgeBase | None = None) -> list[tuple[float, str, str]]:
+    """(strength, answer key, reason phrase) for each answer that points to `cid`, strongest first.
 
     Strength is P(answer | c) / base(answer): how much more common the answer is with the
     condition than in the typical knee-pain population. Unlisted triggers are not reasons.
@@ -163,7 +163,7 @@ def support(answers: Mapping[str, Any], cid: str, kb: KnowledgeBase | None = Non
     kb = kb or knowledge()
     model = build_model(kb)
     index = CONDITIONS.index(cid)
-    found: list[tuple[float, str]] = []
+    found: list[tuple[float, str, str]] = []
     for obs in observations(answers, kb):
         feature = kb.features[obs.key]
         phrase = feature.reasons.get(obs.label)
@@ -173,7 +173,7 @@ def support(answers: Mapping[str, Any], cid: str, kb: KnowledgeBase | None = Non
             ratio = model.item_p[obs.key][obs.label][index] / feature.base[obs.label]
         else:
             ratio = model.lik[obs.key][obs.label][index] / feature.base[obs.label]
-        found.append((ratio, phrase))
+        found.append((ratio, obs.key, phrase))
     return sorted(found, key=lambda pair: -pair[0])
 
 

@@ -125,12 +125,13 @@ def _check(spec: AnswerSpec, value: Any) -> Any:
             raise bad
         return value
     if spec.kind == "list":
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or any(v not in spec.values for v in items):
+        if not isinstance(value, list) or any(v not in spec.values for v in value):
             raise bad
-        return sorted(set(items), key=spec.values.index)
+        return sorted(set(value), key=spec.values.index)
     # numbers: bool is an int in Python, and not a number here
     if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise bad
+    if spec.kind == "int" and not float(value).is_integer():
         raise bad
     if spec.minimum is not None and value < spec.minimum or spec.maximum is not None and value > spec.maximum:
         raise bad
