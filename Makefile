@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 setup: .venv/.installed
 
-.venv/.installed: requirements.txt constraints.txt scripts/setup
+.venv/.installed: requirements.txt constraints.txt package-lock.json scripts/setup
 	scripts/setup
 	touch $@
 

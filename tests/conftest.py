@@ -39,6 +39,8 @@ class RunningBot:
     token: str
     database: Path
     console: str  # the staff console that scripts/serve starts beside the bot
+    web: str = ""  # the demo clinic page with the chat widget (bot.web)
+    fake_api_port: int = 0  # where the Messenger, WhatsApp and Twilio connectors send replies
 
     @property
     def database_url(self) -> str:
@@ -74,16 +76,38 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float) -> None:
     raise RuntimeError(f"{url} not ready after {seconds} s")
 
 
+# The messaging channels' secrets in the tests (credentials.yml reads them from the environment).
+CHANNEL_SECRETS = {
+    "MESSENGER_APP_SECRET": "messenger-app-secret", "MESSENGER_VERIFY_TOKEN": "messenger-verify",
+    "MESSENGER_PAGE_ACCESS_TOKEN": "page-token", "WHATSAPP_APP_SECRET": "whatsapp-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "whatsapp-verify", "WHATSAPP_ACCESS_TOKEN": "wa-token",
+    "WHATSAPP_PHONE_NUMBER_ID": "106540352242922", "TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+    "TWILIO_AUTH_TOKEN": "twilio-auth-token", "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886",
+    "TWILIO_WEBHOOK_URL": "",
+}
+
+
 def server_env(workdir: Path) -> dict[str, str]:
-    """Environment for a bot on free ports with a fresh SQLite file in workdir."""
+    """Environment for a bot on free ports with a fresh SQLite file in workdir.
+
+    The connectors send to a fake API on FAKE_API_PORT (tests/channels/fake_api.py starts it).
+    """
+    web_port, fake_api = free_port(), f"http://127.0.0.1:{free_port()}"
     return dict(
         os.environ,
         RASA_PORT=str(free_port()),
         ACTION_PORT=str(free_port()),
         CONSOLE_PORT=str(free_port()),
+        WEB_PORT=str(web_port),
+        WIDGET_ORIGINS=f"http://127.0.0.1:{web_port}",
         RASA_AUTH_TOKEN="test-token",
         DATABASE_URL=f"sqlite:///{workdir / 'rasa.db'}",
         RASA_TELEMETRY_ENABLED="false",
+        META_API_BASE=fake_api,
+        TWILIO_API_BASE=fake_api,
+        FAKE_API_PORT=fake_api.rsplit(":", 1)[1],
+        CHANNEL_RETRY_DELAY="0.2",
+        **CHANNEL_SECRETS,
     )
 
 
@@ -116,6 +140,8 @@ def running_bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
     env = server_env(workdir)
     base = f"http://127.0.0.1:{env['RASA_PORT']}"
     console = f"http://127.0.0.1:{env['CONSOLE_PORT']}"
-    ready = [f"{base}/status?token=test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health", f"{console}/login"]
+    web = f"http://127.0.0.1:{env['WEB_PORT']}"
+    ready = [f"{base}/status?token=test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health", f"{console}/login",
+             f"{web}/health"]
     with serving([str(ROOT / "scripts" / "serve")], env, workdir, ready):
-        yield RunningBot(base, "test-token", workdir / "rasa.db", console)
+        yield RunningBot(base, "test-token", workdir / "rasa.db", console, web, int(env["FAKE_API_PORT"]))

@@ -1,0 +1,162 @@
+"""Facebook Messenger connector (channel name "messenger").
+
+Rasa 3.6's own checks only the old SHA-1 signature, handles only the first event of a batch
+and crashes on events without a message. This one checks X-Hub-Signature-256 (403 otherwise,
+before anything is parsed), answers the verify-token handshake, handles every messaging event
+of every entry, ignores echoes, reads, deliveries and attachments, and reads a quick reply or
+postback as its payload. Replies go to the Graph API's Send API with the page access token.
+
+credentials.yml: app_secret, verify_token, page_access_token, api_base (Graph API root, so
+tests can use a fake one), api_version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.webhook import (
+    NumberedChoices,
+    SeenIds,
+    hub_handshake,
+    post_with_retries,
+    setting,
+    split_text,
+    valid_hub_signature,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_QUICK_REPLIES = 13
+MAX_QUICK_REPLY_TITLE = 20
+MAX_TEXT = 2000
+
+
+class MessengerOutput(OutputChannel):
+    def __init__(self, send_url: str, page_access_token: str, choices: NumberedChoices) -> None:
+        self.send_url = send_url
+        self.page_access_token = page_access_token
+        self.choices = choices
+
+    @classmethod
+    def name(cls) -> str:
+        return "messenger"
+
+    async def _send(self, recipient_id: str, message: dict[str, Any]) -> None:
+        body = {"recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": message}
+        await post_with_retries("messenger", self.send_url, json=body,
+                                params={"access_token": self.page_access_token})
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for piece in split_text(text, MAX_TEXT):
+            await self._send(recipient_id, {"text": piece})
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
+                                     **kwargs: Any) -> None:
+        """Quick replies for up to 13 choices; the choices are listed in full as numbered text when a
+        title is over 20 characters (the buttons then show the numbers) or there are more than 13."""
+        titles = [str(b.get("title", "")) for b in buttons]
+        short = all(len(t) <= MAX_QUICK_REPLY_TITLE for t in titles)
+        body = text if short else self.choices.render(recipient_id, text, buttons)
+        if len(buttons) > MAX_QUICK_REPLIES or len(body) > MAX_TEXT:
+            await self.send_text_message(recipient_id, self.choices.render(recipient_id, text, buttons))
+            return
+        if short:
+            self.choices.forget(recipient_id)
+        quick_replies = [{"content_type": "text", "title": title if short else str(number),
+                          "payload": str(b.get("payload") or title)}
+                         for number, (title, b) in enumerate(zip(titles, buttons, strict=True), start=1)]
+        await self._send(recipient_id, {"text": body, "quick_replies": quick_replies})
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        await self._send(recipient_id, json_message)
+
+
+def user_text(event: dict[str, Any]) -> str | None:
+    """What the patient said in one messaging event, or None for events that say nothing."""
+    message = event.get("message")
+    if isinstance(message, dict):
+        if message.get("is_echo"):
+            return None  # our own reply, reflected back
+        quick_reply = message.get("quick_reply")
+        if isinstance(quick_reply, dict) and quick_reply.get("payload"):
+            return str(quick_reply["payload"])
+        text = message.get("text")
+        return text if isinstance(text, str) and text.strip() else None
+    postback = event.get("postback")
+    if isinstance(postback, dict):
+        return str(postback.get("payload") or postback.get("title") or "") or None
+    return None  # deliveries, reads, reactions, referrals...
+
+
+class MessengerInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "messenger"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls(setting(credentials, "app_secret"), setting(credentials, "verify_token"),
+                   setting(credentials, "page_access_token"),
+                   setting(credentials, "api_base", "https://graph.facebook.com"),
+                   setting(credentials, "api_version", "v18.0"))
+
+    def __init__(self, app_secret: str, verify_token: str, page_access_token: str, api_base: str,
+                 api_version: str) -> None:
+        self.app_secret = app_secret
+        self.verify_token = verify_token
+        self.page_access_token = page_access_token
+        self.send_url = f"{api_base.rstrip('/')}/{api_version}/me/messages"
+        self.seen = SeenIds()
+        self.choices = NumberedChoices()
+
+    def get_output_channel(self) -> OutputChannel:
+        return MessengerOutput(self.send_url, self.page_access_token, self.choices)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("messenger_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["GET"])
+        async def handshake(request: Request) -> HTTPResponse:
+            return hub_handshake(request, self.verify_token)
+
+        @hook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if not valid_hub_signature(self.app_secret, request.body, request.headers.get("X-Hub-Signature-256")):
+                logger.warning("messenger: webhook with a missing or wrong signature rejected")
+                return response.text("forbidden", status=403)
+            try:
+                payload = json.loads(request.body)
+            except ValueError:
+                return response.text("malformed JSON", status=400)
+            if not isinstance(payload, dict) or payload.get("object") != "page":
+                return response.text("success")  # not a page subscription: nothing for us
+            for entry in payload.get("entry") or []:
+                for event in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
+                    await self._handle(event, on_new_message)
+            return response.text("success")
+
+        return hook
+
+    async def _handle(self, event: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        if not isinstance(event, dict):
+            return
+        text = user_text(event)
+        sender = (event.get("sender") or {}).get("id")
+        message_id = (event.get("message") or {}).get("mid") if isinstance(event.get("message"), dict) else None
+        if text is None or not sender or not self.seen.first_time(message_id):
+            return
+        text = self.choices.resolve(str(sender), text)
+        await on_new_message(UserMessage(text, self.get_output_channel(), str(sender), input_channel=self.name(),
+                                         metadata={"page_id": (event.get("recipient") or {}).get("id")}))

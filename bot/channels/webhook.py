@@ -1,0 +1,132 @@
+"""What the Messenger, WhatsApp and Twilio connectors share.
+
+Signature checks, the verify-token handshake, sending to an API with retries, remembering
+which message ids were already handled (platforms redeliver) and the numbered-text fallback
+for choices a platform cannot show as buttons. Nothing here logs a message's text or a
+sender's id: logs hold the channel, the HTTP status and the attempt only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+# Attempts per outbound request and the first back-off delay (doubled after each failure).
+ATTEMPTS = 3
+FIRST_DELAY = float(os.environ.get("CHANNEL_RETRY_DELAY", "0.5"))
+TIMEOUT = aiohttp.ClientTimeout(total=15)
+
+
+def valid_hub_signature(secret: str, body: bytes, header: str | None) -> bool:
+    """Meta's X-Hub-Signature-256: "sha256=" + hex HMAC-SHA256 of the raw body with the app secret."""
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header[len("sha256="):].strip().lower())
+
+
+def hub_handshake(request: Request, verify_token: str) -> HTTPResponse:
+    """Meta's subscription check: echo hub.challenge when hub.verify_token is ours."""
+    args = request.args
+    token = args.get("hub.verify_token") or ""
+    if args.get("hub.mode") == "subscribe" and verify_token and hmac.compare_digest(token, verify_token):
+        return response.text(args.get("hub.challenge") or "")
+    return response.text("forbidden", status=403)
+
+
+async def post_with_retries(channel: str, url: str, **kwargs: Any) -> bool:
+    """POST to a platform API; retry connection errors, 429 and 5xx with back-off. True on success."""
+    delay = FIRST_DELAY
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with aiohttp.ClientSession(timeout=TIMEOUT) as session, session.post(url, **kwargs) as reply:
+                if reply.status < 300:
+                    return True
+                logger.warning("%s: send failed with HTTP %s (attempt %s of %s)", channel, reply.status,
+                               attempt, ATTEMPTS)
+                if reply.status != 429 and reply.status < 500:
+                    return False  # a request the API will never accept: retrying cannot help
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.warning("%s: send failed with %s (attempt %s of %s)", channel, type(error).__name__,
+                           attempt, ATTEMPTS)
+        if attempt < ATTEMPTS:
+            await asyncio.sleep(delay)
+            delay *= 2
+    logger.error("%s: message dropped after %s attempts", channel, ATTEMPTS)
+    return False
+
+
+class SeenIds:
+    """The last few thousand message ids handled, so a redelivered webhook is answered once."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, message_id: str | None) -> bool:
+        if not message_id:
+            return True
+        if message_id in self._ids:
+            return False
+        self._ids[message_id] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+
+class NumberedChoices:
+    """Choices sent as numbered text; a reply of just "2" then means the second choice's payload."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self.size = size
+        self._last: OrderedDict[str, list[str]] = OrderedDict()
+
+    def render(self, recipient: str, text: str, buttons: list[dict[str, Any]]) -> str:
+        self._last[recipient] = [str(b.get("payload") or b.get("title") or "") for b in buttons]
+        self._last.move_to_end(recipient)
+        if len(self._last) > self.size:
+            self._last.popitem(last=False)
+        lines = [f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, start=1)]
+        return "\n".join([text, "", *lines, "", "Reply with a number, or in your own words."])
+
+    def resolve(self, sender: str, text: str) -> str:
+        """The payload for a bare number answering the last numbered list; otherwise the text itself."""
+        options = self._last.get(sender)
+        match = re.fullmatch(r"\s*(\d{1,2})\s*\.?\s*", text)
+        if options and match and 1 <= int(match.group(1)) <= len(options):
+            return options[int(match.group(1)) - 1]
+        return text
+
+    def forget(self, sender: str) -> None:
+        self._last.pop(sender, None)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most limit characters, broken at a paragraph, line or space where possible."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n\n", 0, limit), text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*pieces, text] if text else pieces
+
+
+def setting(credentials: Mapping[str, Any] | None, key: str, default: str = "") -> str:
+    """A credentials.yml value (Rasa expands ${VAR} there), as a string."""
+    value = (credentials or {}).get(key)
+    return default if value is None else str(value)

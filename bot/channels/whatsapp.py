@@ -1,0 +1,184 @@
+"""WhatsApp Cloud API connector (Meta; channel name "whatsapp").
+
+In: the verify-token handshake, X-Hub-Signature-256 on every POST (403 otherwise, before
+anything is parsed), text messages and interactive button and list replies (read as their
+id, which carries the quick reply's payload); statuses and other events are ignored and a
+redelivered message id is answered once. Out: text (split over 4,096 characters), reply
+buttons for up to 3 choices with titles of up to 20 characters, a list for up to 10 (a title
+over 24 characters is shortened in its row and given in full as the row's description), and
+numbered text otherwise, where a reply of just the number picks the choice.
+
+credentials.yml: app_secret, verify_token, access_token, phone_number_id (used when the
+webhook does not say which number was written to), api_base, api_version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.webhook import (
+    NumberedChoices,
+    SeenIds,
+    hub_handshake,
+    post_with_retries,
+    setting,
+    split_text,
+    valid_hub_signature,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 4096
+MAX_BODY = 1024  # an interactive message's body
+MAX_BUTTONS, MAX_BUTTON_TITLE, MAX_BUTTON_ID = 3, 20, 256
+MAX_ROWS, MAX_ROW_TITLE, MAX_ROW_ID, MAX_ROW_DESCRIPTION = 10, 24, 200, 72
+LIST_BUTTON = "Choose"
+
+
+class WhatsAppOutput(OutputChannel):
+    def __init__(self, send_url: str, access_token: str, choices: NumberedChoices) -> None:
+        self.send_url = send_url
+        self.access_token = access_token
+        self.choices = choices
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    async def _send(self, to: str, kind: str, content: dict[str, Any]) -> None:
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind,
+                kind: content}
+        await post_with_retries("whatsapp", self.send_url, json=body,
+                                headers={"Authorization": f"Bearer {self.access_token}"})
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for piece in split_text(text, MAX_TEXT):
+            await self._send(recipient_id, "text", {"body": piece, "preview_url": False})
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
+                                     **kwargs: Any) -> None:
+        titles = [str(b.get("title", "")) for b in buttons]
+        ids = [str(b.get("payload") or b.get("title") or "") for b in buttons]
+        if text and len(text) <= MAX_BODY and len(set(ids)) == len(ids):
+            if len(buttons) <= MAX_BUTTONS and all(len(t) <= MAX_BUTTON_TITLE for t in titles) and all(
+                    len(i) <= MAX_BUTTON_ID for i in ids):
+                self.choices.forget(recipient_id)
+                action = {"buttons": [{"type": "reply", "reply": {"id": i, "title": t}}
+                                      for t, i in zip(titles, ids, strict=True)]}
+                await self._send(recipient_id, "interactive",
+                                 {"type": "button", "body": {"text": text}, "action": action})
+                return
+            if len(buttons) <= MAX_ROWS and all(len(t) <= MAX_ROW_DESCRIPTION for t in titles) and all(
+                    len(i) <= MAX_ROW_ID for i in ids):
+                self.choices.forget(recipient_id)
+                rows = [row(t, i) for t, i in zip(titles, ids, strict=True)]
+                action = {"button": LIST_BUTTON, "sections": [{"title": "Options", "rows": rows}]}
+                await self._send(recipient_id, "interactive",
+                                 {"type": "list", "body": {"text": text}, "action": action})
+                return
+        await self.send_text_message(recipient_id, self.choices.render(recipient_id, text, buttons))
+
+
+def row(title: str, row_id: str) -> dict[str, str]:
+    """A list row; a title too long for the row is shortened there and given in full as its description."""
+    if len(title) <= MAX_ROW_TITLE:
+        return {"id": row_id, "title": title}
+    return {"id": row_id, "title": title[:MAX_ROW_TITLE - 1].rstrip() + "\u2026", "description": title}
+
+
+def message_text(message: dict[str, Any]) -> str | None:
+    """What one incoming message says: its text, or the id of the reply button or list row tapped."""
+    kind = message.get("type")
+    if kind == "text":
+        body = (message.get("text") or {}).get("body")
+        return body if isinstance(body, str) and body.strip() else None
+    if kind == "interactive":
+        interactive = message.get("interactive") or {}
+        reply = interactive.get(interactive.get("type") or "") or {}
+        if isinstance(reply, dict):
+            return str(reply.get("id") or reply.get("title") or "") or None
+    if kind == "button":  # a template's quick-reply button
+        button = message.get("button") or {}
+        return str(button.get("payload") or button.get("text") or "") or None
+    return None  # images, audio, locations, reactions...: not read
+
+
+class WhatsAppInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls(setting(credentials, "app_secret"), setting(credentials, "verify_token"),
+                   setting(credentials, "access_token"), setting(credentials, "phone_number_id"),
+                   setting(credentials, "api_base", "https://graph.facebook.com"),
+                   setting(credentials, "api_version", "v18.0"))
+
+    def __init__(self, app_secret: str, verify_token: str, access_token: str, phone_number_id: str,
+                 api_base: str, api_version: str) -> None:
+        self.app_secret = app_secret
+        self.verify_token = verify_token
+        self.access_token = access_token
+        self.phone_number_id = phone_number_id
+        self.api_root = f"{api_base.rstrip('/')}/{api_version}"
+        self.seen = SeenIds()
+        self.choices = NumberedChoices()
+
+    def output_for(self, phone_number_id: str | None) -> WhatsAppOutput:
+        number = phone_number_id or self.phone_number_id
+        return WhatsAppOutput(f"{self.api_root}/{number}/messages", self.access_token, self.choices)
+
+    def get_output_channel(self) -> OutputChannel:
+        return self.output_for(None)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("whatsapp_webhook", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["GET"])
+        async def handshake(request: Request) -> HTTPResponse:
+            return hub_handshake(request, self.verify_token)
+
+        @hook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if not valid_hub_signature(self.app_secret, request.body, request.headers.get("X-Hub-Signature-256")):
+                logger.warning("whatsapp: webhook with a missing or wrong signature rejected")
+                return response.text("forbidden", status=403)
+            try:
+                payload = json.loads(request.body)
+            except ValueError:
+                return response.text("malformed JSON", status=400)
+            if not isinstance(payload, dict):
+                return response.text("malformed payload", status=400)
+            for entry in payload.get("entry") or []:
+                for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+                    value = change.get("value") if isinstance(change, dict) else None
+                    if isinstance(value, dict):
+                        await self._handle(value, on_new_message)  # "statuses" are not read
+            return response.text("ok")
+
+        return hook
+
+    async def _handle(self, value: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        phone_number_id = (value.get("metadata") or {}).get("phone_number_id")
+        for message in value.get("messages") or []:
+            if not isinstance(message, dict):
+                continue
+            text, sender = message_text(message), message.get("from")
+            if text is None or not sender or not self.seen.first_time(message.get("id")):
+                continue
+            text = self.choices.resolve(str(sender), text)
+            await on_new_message(UserMessage(text, self.output_for(phone_number_id), str(sender),
+                                             input_channel=self.name()))
