@@ -38,6 +38,7 @@ def ensure_model() -> Path:
         return MODEL
     print("Training the model (config or data changed)...", file=sys.stderr, flush=True)
     started = time.monotonic()
+    stamp = fingerprint()  # what this training reads: an edit made while it runs must trigger the next one
     rasa = Path(sys.executable).with_name("rasa")
     subprocess.run(
         [str(rasa), "train", "--fixed-model-name", MODEL.name.removesuffix(".tar.gz"), "--out", str(MODEL.parent),
@@ -45,7 +46,7 @@ def ensure_model() -> Path:
         cwd=ROOT,
         check=True,
     )
-    STAMP.write_text(fingerprint() + "\n")
+    STAMP.write_text(stamp + "\n")
     print(f"Trained in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     return MODEL
 

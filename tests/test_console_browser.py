@@ -6,43 +6,21 @@ each step go to tests/artifacts/ (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from bot.store.db import session_scope
 from bot.store.models import AuditEntry, Case
-from tests.conftest import RunningBot
+from tests.conftest import ARTIFACTS, RunningBot
 from tests.console import seed
-from tests.console.fixtures import IN_CI, PASSWORD, Console, add_users, new_case
+from tests.console.fixtures import PASSWORD, Console, add_users, new_case
 from tests.test_conversation_e2e import BY_ID, converse
 
 pytest_plugins = ["tests.console.fixtures"]
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-# Playwright drives the system's Chromium: it never downloads a browser of its own.
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is missing: the project's setup installs Debian's chromium package")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_receptionist_reviews_a_conversation(console: Console, browser: Browser) -> None:

@@ -37,8 +37,9 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         with fresh_postgresql() as url:  # a schema of its own, emptied below
             with get_engine(url).begin() as connection:
-                for table in ("case_search", "sync_state", "audit_log", "callbacks", "corrections", "staff_notes",
-                              "cases", "staff_sessions", "staff_users", "console_alembic_version", "events"):
+                for table in ("bookings", "case_search", "sync_state", "audit_log", "callbacks", "corrections",
+                              "staff_notes", "cases", "staff_sessions", "staff_users", "console_alembic_version",
+                              "events"):
                     connection.exec_driver_sql(f"DROP TABLE {table} CASCADE")
             yield url
 
@@ -48,7 +49,7 @@ def test_migrate_then_create_the_first_admin(empty_db: str) -> None:
     assert refused.returncode == 1 and "migrate" in refused.stderr
     for _ in range(2):  # the setup runs it every time
         migrated = run(empty_db, "migrate")
-        assert migrated.returncode == 0 and "revision 0001" in migrated.stdout, migrated.stderr
+        assert migrated.returncode == 0 and "revision 0002" in migrated.stdout, migrated.stderr
 
     created = run(empty_db, "create-admin", "--username", "alex", CONSOLE_ADMIN_PASSWORD="a long admin password")
     assert created.returncode == 0, created.stderr

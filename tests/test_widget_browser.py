@@ -7,34 +7,15 @@ socket.io, both started by scripts/serve. Screenshots go to tests/artifacts/ (gi
 from __future__ import annotations
 
 import json
-import shutil
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.conftest import RunningBot
-from tests.console.fixtures import IN_CI
+from tests.conftest import ARTIFACTS, RunningBot
 from tests.patient import reply
-from tests.test_console_browser import CHROMIUM, LAUNCH_ARGS
 from tests.test_conversation_e2e import BY_ID
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LAUNCHER = "Chat about your knee"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is missing: the project's setup installs Debian's chromium package")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def session_id(page: Page) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.store import audit, search
 from bot.store.db import utcnow
-from bot.store.models import Case, events
+from bot.store.models import Booking, Case, events
 
 RETENTION_USER = "retention"  # the name the audit log gives the retention command
 
@@ -22,11 +22,13 @@ class Erased:
 
 
 def erase_conversation(session: Session, conversation_id: str) -> Erased:
-    """Delete every event of the sender id and its case with notes, corrections and call-backs.
+    """Delete every event of the sender id, its case with notes, corrections and call-backs, and its
+    built-in bookings (they hold the patient's name and contact details; the slot becomes free).
 
     The caller writes the audit entry (it knows who asked).
     """
     removed = session.execute(delete(events).where(events.c.sender_id == conversation_id)).rowcount
+    session.execute(delete(Booking).where(Booking.conversation_id == conversation_id))
     case_id = session.execute(select(Case.id).where(Case.conversation_id == conversation_id)).scalar_one_or_none()
     if case_id is not None:
         search.delete_document(session, case_id)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base, relationship
 
@@ -195,6 +196,31 @@ class Callback(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     case = relationship(Case, back_populates="callbacks")
+
+
+class Booking(Base):
+    """An appointment booked in the chat with the built-in scheduler (Cliniko keeps its own).
+
+    The unique (practitioner, start) pair is what makes double booking impossible: two patients
+    taking the same slot at the same moment race to one INSERT and the database lets only one win.
+    Slots are on a fixed grid of the bookable type's length, so equal starts are the only clash.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (UniqueConstraint("practitioner_id", "starts_at", name="uq_bookings_practitioner_start"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)  # Rasa's sender id
+    practitioner_id = Column(String(64), nullable=False)
+    appointment_type_id = Column(String(64), nullable=False)
+    starts_at = Column(DateTime, nullable=False, index=True)  # naive UTC, like every stored time
+    ends_at = Column(DateTime, nullable=False)
+    first_name = Column(String(100), nullable=False)
+    last_name = Column(String(100), nullable=False)
+    phone = Column(String(32))
+    email = Column(String(254))
+    notes = Column(Text, nullable=False, default="")  # the triage summary, for the physio
+    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class AuditEntry(Base):

@@ -35,11 +35,11 @@ from bot.store.db import get_engine, session_scope
 from bot.store.migrate import migrate
 from bot.store.sync import sync_events
 from bot.store.users import create_user
+from tests.conftest import IN_CI
 from tests.console import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("CONSOLE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "correct horse battery staple"  # every test user's
 ROLES = ("receptionist", "clinician", "admin")
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

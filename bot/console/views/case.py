@@ -12,7 +12,7 @@ from bot.console.auth import guarded
 from bot.console.render import refuse, render
 from bot.store import audit, cases, transcript
 from bot.store.erasure import erase_conversation
-from bot.store.models import Case, as_dict, events
+from bot.store.models import Booking, Case, as_dict, events
 from bot.store.sync import sync_events
 from bot.triage.vocabulary import CONDITIONS, RED_FLAG_CONDITIONS
 
@@ -36,8 +36,10 @@ async def show(request: Request, case_id: int) -> HTTPResponse:
     if case is None:
         return _missing(request)
     audit.record(session, request.ctx.user.username, "view", case.id)
+    bookings = session.execute(select(Booking).where(Booking.conversation_id == case.conversation_id)
+                               .order_by(Booking.starts_at)).scalars().all()  # built-in scheduler bookings
     return render(request, "case.html", case=case, messages=transcript.messages(session, case.conversation_id),
-                  error=request.args.get("error"))
+                  bookings=bookings, error=request.args.get("error"))
 
 
 @bp.post("/cases/<case_id:int>/notes")

@@ -1,0 +1,359 @@
+"""The booking conversation after the triage: offer slots, take details, read back, book; or a call back.
+
+Everything here works on a plain dict of the booking slots, so it is tested without Rasa; the
+form's actions (actions/booking.py) only pass the tracker's slots in and the updates out.
+
+Modes: "book" (a slot, name, phone and/or email, read-back, booking), "callback" (name, phone
+and a preferred time; for "talk to a person", urgent cases, and whenever booking fails) and
+"none" (an emergency: never booked). A cancelled booking ends the form with nothing booked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.booking.base import Slot
+from bot.booking.contact import clean_email, clean_name, clean_phone, split_full_name
+from bot.booking.offer import PARTS_OF_DAY, Preference, describe_slot
+from bot.clinic import WEEKDAYS, Clinic
+from bot.dialogue import Message
+
+BOOK, CALLBACK, NONE = "book", "callback", "none"
+BOOKING_SLOTS: tuple[str, ...] = (
+    "booking_mode", "booking_choice", "booking_offered", "booking_preference", "booking_first_name",
+    "booking_last_name", "booking_phone", "booking_email", "booking_contact", "booking_confirmed", "callback_time",
+    "booking_cancelled", "booking_reason", "booking_reference",
+)
+REQUIRED = {
+    BOOK: ("booking_choice", "booking_first_name", "booking_last_name", "booking_contact", "booking_confirmed"),
+    CALLBACK: ("booking_first_name", "booking_last_name", "booking_phone", "callback_time"),
+}
+# The intents that take the patient somewhere whatever was asked.
+CANCEL_INTENTS = ("cancel", "goodbye")
+# Ordinals before number words: "the second one" is the second.
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": 2, "one": 0, "two": 1,
+            "three": 2}
+LATER = re.compile(r"\b(later|other times?|anything else|something else|more (?:times|options|slots)|none of"
+                   r" (?:those|these|them)|different time|another time)\b", re.I)
+OTHER_DAY = re.compile(r"\b(another|other|different|next) day\b", re.I)
+CHANGE_TIME = re.compile(r"\b(time|day|date|slot|appointment|when)\b", re.I)
+CHANGE_DETAILS = re.compile(r"\b(name|phone|number|email|e-mail|mobile|details|contact)\b", re.I)
+MAX_TEXT = 200
+
+
+@dataclass
+class Turn:
+    """Slot changes and what to say."""
+
+    updates: dict[str, Any] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
+
+    def say(self, text: str, buttons: list[dict[str, str]] | None = None) -> Turn:
+        self.messages.append(Message(text, buttons or []))
+        return self
+
+
+def cleared() -> dict[str, Any]:
+    return {slot: None for slot in BOOKING_SLOTS}
+
+
+def start(level: str | None, intent: str | None, clinic: Clinic) -> Turn:
+    """What a request to book or to talk to a person starts, given the triage level."""
+    turn = Turn(cleared())
+    if level == "emergency":
+        turn.updates["booking_mode"] = NONE
+        return turn.say(f"I can't book an appointment for this: please call {clinic.emergency_number} "
+                        "or go to A&E now.")
+    if level == "urgent":
+        turn.updates.update(booking_mode=CALLBACK, booking_reason="urgent triage: same-day call back")
+        return turn.say("This needs to be seen today, so rather than a routine appointment I'll ask the clinic to "
+                        f"call you back today. If it gets worse, call {clinic.emergency_number}.")
+    if intent == "human":
+        turn.updates.update(booking_mode=CALLBACK, booking_reason="asked to talk to a person")
+        return turn.say("Of course, I'll ask someone from the clinic to call you.")
+    turn.updates["booking_mode"] = BOOK
+    return turn
+
+
+def required_slots(state: dict[str, Any]) -> list[str]:
+    if state.get("booking_cancelled"):
+        return []
+    return list(REQUIRED.get(state.get("booking_mode") or "", ()))
+
+
+def read(state: dict[str, Any], text: str, intent: str | None, entities: list[dict[str, Any]],
+         clinic: Clinic) -> Turn:
+    """The slot changes one patient message makes while the form asks `state['requested_slot']`.
+
+    Always returns at least one change for the asked slot (None to ask again), so the form keeps
+    the conversation instead of handing it to the general rules.
+    """
+    asked = state.get("requested_slot")
+    turn = Turn()
+    text = " ".join((text or "").split())[:1000]
+    payload = {e.get("entity"): e.get("value") for e in entities or []}
+    if asked is None:
+        return turn
+    if asked in ("booking_contact", "booking_phone"):
+        # A typed number can look like "what's the phone number" to the intent classifier: the value wins.
+        attempt = (_read_contact(Turn(), text) if asked == "booking_contact"
+                   else Turn({"booking_phone": _find_phone(text)}))
+        if attempt.updates.get(asked):
+            return attempt
+    if intent in CANCEL_INTENTS or payload.get("booking_change") == "cancel":
+        turn.updates["booking_cancelled"] = True
+        return turn
+    if intent == "emergency":  # something new and worrying: stop booking, give the emergency route
+        turn.updates["booking_cancelled"] = True
+        return turn.say(f"If you think this is an emergency, please call {clinic.emergency_number} now or go to "
+                        "A&E.")
+    if intent == "human" and state.get("booking_mode") == BOOK:
+        turn.updates.update(booking_mode=CALLBACK, booking_reason="asked to talk to a person while booking",
+                            booking_choice=None, booking_confirmed=None)
+        return turn.say("Of course, I'll ask someone from the clinic to call you.")
+    # "No" only means "change something" at the read-back; elsewhere it is just a reply to read.
+    wants_change = intent == "change_booking" or (intent == "deny" and asked == "booking_confirmed")
+    change = payload.get("booking_change") or (_change_asked(text) if wants_change else None)
+    if change and asked != "booking_choice":
+        return _change(turn, change)
+    if asked == "booking_choice":
+        return _read_choice(turn, state, text, intent, payload, clinic)
+    if asked == "booking_first_name":
+        full = split_full_name(text)
+        if full:
+            turn.updates.update(booking_first_name=full[0], booking_last_name=full[1])
+            return turn
+        name = clean_name(text)
+        turn.updates["booking_first_name"] = name
+        return turn if name else turn.say("Sorry, I need your first name in letters, like \"Sam\".")
+    if asked == "booking_last_name":
+        name = clean_name(text)
+        turn.updates["booking_last_name"] = name
+        return turn if name else turn.say("Sorry, I need your last name in letters, like \"Taylor\".")
+    if asked == "booking_contact":
+        return _read_contact(turn, text)
+    if asked == "booking_phone":
+        phone = _find_phone(text)
+        turn.updates["booking_phone"] = phone
+        return turn if phone else turn.say("That doesn't look like a phone number. Please type the number to "
+                                           "call, like 07700 900123.")
+    if asked == "callback_time":
+        when = text[:MAX_TEXT].strip() or None
+        turn.updates["callback_time"] = when
+        return turn
+    if asked == "booking_confirmed":
+        if intent == "affirm" or payload.get("booking_confirm"):
+            turn.updates["booking_confirmed"] = True
+            return turn
+        turn.updates["booking_confirmed"] = None
+        return turn.say("What would you like to change: the time or your details? Or say \"cancel\".")
+    return turn
+
+
+def _change_asked(text: str) -> str | None:
+    if CHANGE_TIME.search(text):
+        return "time"
+    if CHANGE_DETAILS.search(text):
+        return "details"
+    return None
+
+
+def _change(turn: Turn, what: str) -> Turn:
+    if what == "time":
+        turn.updates.update(booking_choice=None, booking_confirmed=None, booking_offered=None,
+                            booking_preference=None)
+        return turn.say("No problem, let's find another time.")
+    turn.updates.update(booking_first_name=None, booking_last_name=None, booking_phone=None, booking_email=None,
+                        booking_contact=None, booking_confirmed=None)
+    return turn.say("No problem, let's take your details again.")
+
+
+def _read_choice(turn: Turn, state: dict[str, Any], text: str, intent: str | None, payload: dict[str, Any],
+                 clinic: Clinic) -> Turn:
+    offered = state.get("booking_offered") or []
+    pick = payload.get("booking_pick")
+    index = _index(pick) if pick is not None else _pick_from_text(text, offered, clinic)
+    if index is not None and 0 <= index < len(offered):
+        turn.updates["booking_choice"] = offered[index]
+        return turn
+    when = payload.get("booking_when") or _when_from_text(text)
+    preference = dict(state.get("booking_preference") or {})
+    if when == "later" and offered:
+        preference["after"] = offered[-1]["starts_at"]
+    elif when == "other_day" and offered:
+        preference["other_day_than"] = offered[0]["starts_at"]
+        preference.pop("after", None)
+    elif when in PARTS_OF_DAY:
+        preference = {"part_of_day": when}
+    elif when in WEEKDAYS:
+        preference = {"weekday": WEEKDAYS.index(when)}
+    elif intent == "deny":
+        turn.updates["booking_cancelled"] = True
+        return turn
+    else:
+        turn.updates["booking_choice"] = None
+        return turn.say("Sorry, which time would you like? Pick one of the buttons, say \"the second one\", "
+                        "or tell me a day or \"mornings\".")
+    turn.updates.update(booking_choice=None, booking_preference=preference)
+    return turn
+
+
+def _index(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _pick_from_text(text: str, offered: list[dict[str, Any]], clinic: Clinic) -> int | None:
+    lowered = text.lower().strip()
+    if re.fullmatch(r"[1-3]\.?", lowered):
+        return int(lowered[0]) - 1
+    for word, index in ORDINALS.items():
+        if re.search(rf"\b{word}\b", lowered) and index < len(offered):
+            return len(offered) - 1 if word == "last" else index
+    clock = re.search(r"\b(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\b", lowered)
+    if clock and (clock.group(2) or clock.group(3)):
+        hour, minute = int(clock.group(1)), int(clock.group(2) or 0)
+        if clock.group(3) == "pm" and hour < 12:
+            hour += 12
+        for i, slot in enumerate(offered):
+            local = datetime.fromisoformat(slot["starts_at"]).astimezone(clinic.tz)
+            if (local.hour, local.minute) == (hour, minute) or (local.hour - 12, local.minute) == (hour, minute):
+                return i
+    return None
+
+
+def _when_from_text(text: str) -> str | None:
+    lowered = text.lower()
+    if OTHER_DAY.search(lowered):
+        return "other_day"
+    if LATER.search(lowered):
+        return "later"
+    for day in WEEKDAYS:
+        if re.search(rf"\b{day}s?\b", lowered):
+            return day
+    for part in PARTS_OF_DAY:
+        if part in lowered:
+            return part
+    return None
+
+
+def _find_phone(text: str) -> str | None:
+    for candidate in re.findall(r"\+?[\d][\d\s().-]{7,}\d", text):
+        phone = clean_phone(candidate)
+        if phone:
+            return phone
+    return None
+
+
+def _read_contact(turn: Turn, text: str) -> Turn:
+    emails = [clean_email(w) for w in re.findall(r"\S+@\S+", text)]
+    email = next((e for e in emails if e), None)
+    without_email = re.sub(r"\S+@\S+", " ", text)
+    phone = _find_phone(without_email)
+    if email or phone:
+        turn.updates.update(booking_email=email, booking_phone=phone, booking_contact="given")
+        return turn
+    turn.updates["booking_contact"] = None
+    if "@" in text:
+        return turn.say("That email address doesn't look right. Please check it, or give a phone number instead.")
+    return turn.say("That doesn't look like a phone number or an email address. Please type one, "
+                    "like 07700 900123 or sam@example.com.")
+
+
+# --- questions ---
+
+
+def ask(slot: str, state: dict[str, Any], clinic: Clinic) -> Message:
+    """The question for a slot other than booking_choice (which needs the provider: see offer_message)."""
+    if slot == "booking_first_name":
+        return Message("What's your first name?")
+    if slot == "booking_last_name":
+        return Message(f"Thanks{', ' + state['booking_first_name'] if state.get('booking_first_name') else ''}. "
+                       "And your last name?")
+    if slot == "booking_contact":
+        return Message("What's the best phone number or email address to reach you? You can give both.")
+    if slot == "booking_phone":
+        return Message("What number should we call?")
+    if slot == "callback_time":
+        return Message("When is a good time for the call?",
+                       [{"title": t, "payload": t} for t in ("As soon as possible", "Morning", "Afternoon")])
+    if slot == "booking_confirmed":
+        return read_back(state, clinic)
+    raise ValueError(f"no question for {slot}")
+
+
+def offer_message(slots: list[Slot], state: dict[str, Any], clinic: Clinic) -> Message:
+    preference = state.get("booking_preference") or {}
+    wanted = Preference(preference.get("part_of_day"), preference.get("weekday")).describe()
+    buttons = [{"title": describe_slot(s, clinic), "payload": f'/inform{{"booking_pick":"{i}"}}'}
+               for i, s in enumerate(slots)]
+    buttons += [{"title": "Later", "payload": '/inform{"booking_when":"later"}'},
+                {"title": "Another day", "payload": '/inform{"booking_when":"other_day"}'}]
+    buttons += [{"title": f"{part.capitalize()}s", "payload": f'/inform{{"booking_when":"{part}"}}'}
+                for part in PARTS_OF_DAY if part != preference.get("part_of_day")]
+    buttons.append({"title": "Talk to a person", "payload": "/human"})
+    times = "\n".join(f"{i + 1}. {describe_slot(s, clinic)}" for i, s in enumerate(slots))
+    return Message(f"Here are the next free times for an {clinic.bookable_type.name.lower()} "
+                   f"({clinic.bookable_type.minutes} minutes){wanted}:\n{times}\n"
+                   "Which suits you? Or is there a time of day or a day of the week that suits you better "
+                   "(mornings, afternoons, evenings, or say a day)? You can also say \"later\" or \"another day\".",
+                   buttons)
+
+
+def no_slots_message(state: dict[str, Any], clinic: Clinic) -> Message:
+    return Message("I can't find a free time that matches. Would another day or time of day suit you? "
+                   f"You can also call us on {clinic.phone}.",
+                   [{"title": t.capitalize(), "payload": f'/inform{{"booking_when":"{t}"}}'}
+                    for t in ("morning", "afternoon", "evening")] + [{"title": "Talk to a person",
+                                                                       "payload": "/human"}])
+
+
+def slot_to_state(slot: Slot) -> dict[str, str]:
+    return {"starts_at": slot.starts_at.isoformat(), "ends_at": slot.ends_at.isoformat(),
+            "practitioner_id": slot.practitioner_id, "appointment_type_id": slot.appointment_type_id}
+
+
+def slot_from_state(value: dict[str, str]) -> Slot:
+    return Slot(datetime.fromisoformat(value["starts_at"]), datetime.fromisoformat(value["ends_at"]),
+                value["practitioner_id"], value["appointment_type_id"])
+
+
+def read_back(state: dict[str, Any], clinic: Clinic) -> Message:
+    slot = slot_from_state(state["booking_choice"])
+    practitioner = clinic.practitioner(slot.practitioner_id)
+    contact = " and ".join(x for x in (state.get("booking_phone"), state.get("booking_email")) if x)
+    return Message(
+        f"Let me check: {clinic.bookable_type.name.lower()} on {describe_slot(slot, clinic)}"
+        f"{' with ' + practitioner.name if practitioner else ''}, for {state['booking_first_name']} "
+        f"{state['booking_last_name']}, contact {contact}. Shall I book it?",
+        [{"title": "Yes, book it", "payload": "/affirm"},
+         {"title": "Change the time", "payload": '/change_booking{"booking_change":"time"}'},
+         {"title": "Change my details", "payload": '/change_booking{"booking_change":"details"}'},
+         {"title": "Cancel", "payload": "/cancel"}])
+
+
+def confirmation(slot: Slot, state: dict[str, Any], clinic: Clinic) -> str:
+    practitioner = clinic.practitioner(slot.practitioner_id)
+    return (f"You're booked in: {clinic.bookable_type.name.lower()} on {describe_slot(slot, clinic)}"
+            f"{' with ' + practitioner.name if practitioner else ''} at {clinic.name}, {clinic.address}. "
+            f"{clinic.what_to_bring} If you need to change it, call us on {clinic.phone}.")
+
+
+def callback_promise(clinic: Clinic, now: datetime) -> str:
+    """When the clinic will call: within two hours while open, else at the next opening."""
+    local = now.astimezone(clinic.tz)
+    for offset in range(8):
+        day = (local + timedelta(days=offset)).date()
+        for opens, closes in clinic.opening_hours.get(day.weekday(), ()):
+            start, end = datetime.combine(day, opens, clinic.tz), datetime.combine(day, closes, clinic.tz)
+            if offset == 0 and start <= local < end - timedelta(minutes=30):
+                return "within the next two hours"
+            if local < start:
+                when = "today" if offset == 0 else "tomorrow" if offset == 1 else f"on {day:%A}"
+                return f"{when} soon after we open at {opens:%H:%M}"
+    return "as soon as we can"

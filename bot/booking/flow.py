@@ -1,0 +1,124 @@
+"""The booking conversation's steps that touch the provider and the case store.
+
+A provider failure never loses the patient: listing fails over to a call-back form, a failed
+booking is recorded as a call-back request with everything collected, and the console shows it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.booking.base import BookingError, BookingProvider, Patient, SlotTaken
+from bot.booking.chat import (
+    BOOK,
+    CALLBACK,
+    Turn,
+    callback_promise,
+    cleared,
+    confirmation,
+    no_slots_message,
+    offer_message,
+    slot_from_state,
+    slot_to_state,
+)
+from bot.booking.offer import Preference, next_slots
+from bot.clinic import Clinic
+from bot.store import mark_booking, request_callback, session_scope
+
+logger = logging.getLogger(__name__)
+DEFAULT_LEVEL = "routine"  # "book" before any triage: the routine lead time
+
+
+def offer(state: dict[str, Any], clinic: Clinic, provider: BookingProvider, level: str | None,
+          now: datetime) -> Turn:
+    """The next three slots for the level and the patient's preference; a call back if listing fails."""
+    level = level if level in clinic.lead_times else DEFAULT_LEVEL
+    wanted = state.get("booking_preference") or {}
+    options = dict(preference=Preference(wanted.get("part_of_day"), wanted.get("weekday")),
+                   after=_time(wanted.get("after")), other_day_than=_time(wanted.get("other_day_than")))
+    turn = Turn()
+    try:
+        slots = next_slots(provider, clinic, level, now=now, **options)
+        if not slots and (options["after"] or options["other_day_than"] or wanted):
+            slots = next_slots(provider, clinic, level, now=now, beyond_lead_time=True, **options)
+    except BookingError as error:
+        logger.error("booking provider %s cannot list slots: %s", provider.name, error)
+        turn.updates.update(booking_mode=CALLBACK, booking_reason="online booking was unavailable",
+                            requested_slot="booking_first_name")
+        return turn.say("Sorry, I can't reach our booking diary right now. I'll ask the clinic to call you "
+                        "to book instead. What's your first name?")
+    turn.updates["booking_offered"] = [slot_to_state(s) for s in slots]
+    turn.messages.append(offer_message(slots, state, clinic) if slots else no_slots_message(state, clinic))
+    return turn
+
+
+def finish(state: dict[str, Any], clinic: Clinic, provider: BookingProvider | None, *, conversation_id: str,
+           summary: str, now: datetime) -> tuple[Turn, bool]:
+    """Book, record the call back, or close a cancelled booking. Returns the turn and whether to ask again
+    (the chosen time went to somebody else meanwhile)."""
+    mode = state.get("booking_mode")
+    if state.get("booking_cancelled"):
+        if mode == BOOK:
+            _mark(conversation_id, "cancelled")
+        return Turn(cleared()).say(f"No problem, nothing has been booked. If you change your mind, say \"book\" "
+                                   f"or call us on {clinic.phone}."), False
+    if mode == CALLBACK:
+        return _callback(state, clinic, conversation_id, summary, now, reason=state.get("booking_reason") or "")
+    if mode != BOOK or provider is None:
+        return Turn(cleared()), False
+    slot = slot_from_state(state["booking_choice"])
+    patient = Patient(state["booking_first_name"], state["booking_last_name"], state.get("booking_phone"),
+                      state.get("booking_email"))
+    try:
+        booked = provider.book(slot, patient, notes=summary, conversation_id=conversation_id)
+    except SlotTaken:
+        turn = Turn({"booking_choice": None, "booking_confirmed": None, "booking_offered": None})
+        return turn.say("Sorry, somebody has just taken that time. Here are the next free ones."), True
+    except BookingError as error:
+        logger.error("booking provider %s cannot book: %s", provider.name, error)
+        wanted = f"wanted {slot.starts_at.astimezone(clinic.tz):%A %d %B %H:%M}"
+        turn, _ = _callback({**state, "callback_time": "as soon as possible"}, clinic, conversation_id, summary, now,
+                            reason=f"online booking failed ({wanted}); please book by phone", status="failed",
+                            apology="Sorry, I couldn't complete the booking because our booking system didn't "
+                                    "respond. I've passed your details to the clinic")
+        return turn, False
+    _mark(conversation_id, "booked")
+    turn = Turn({**cleared(), "booking_reference": booked.reference})
+    return turn.say(confirmation(slot, state, clinic)), False
+
+
+def _callback(state: dict[str, Any], clinic: Clinic, conversation_id: str, summary: str, now: datetime, *,
+              reason: str, status: str = "callback", apology: str = "Thanks") -> tuple[Turn, bool]:
+    name = f"{state.get('booking_first_name') or ''} {state.get('booking_last_name') or ''}".strip()
+    phone = state.get("booking_phone") or (f"email: {state['booking_email']}" if state.get("booking_email") else "")
+    promise = callback_promise(clinic, now)
+    turn = Turn(cleared())
+    try:
+        with session_scope() as session:
+            request_callback(session, conversation_id, name=name or "(no name given)", phone=phone or "(none)",
+                             preferred_time=state.get("callback_time") or "", reason=f"{reason}\n\n{summary}")
+            mark_booking(session, conversation_id, status)
+    except (SQLAlchemyError, ValueError) as error:
+        logger.error("could not record a call-back request: %s", type(error).__name__)  # no patient data in logs
+        return turn.say(f"Sorry, something went wrong on our side. Please call us on {clinic.phone}."), False
+    how = f"on {state['booking_phone']}" if state.get("booking_phone") else "using the details you gave"
+    first = state.get("booking_first_name")
+    return turn.say(f"{apology}{', ' + first if first and apology == 'Thanks' else ''}. Someone from "
+                    f"{clinic.name} will call you {how} {promise}. If it gets worse, call "
+                    f"{clinic.emergency_number}."), False
+
+
+def _mark(conversation_id: str, status: str) -> None:
+    try:
+        with session_scope() as session:
+            mark_booking(session, conversation_id, status)
+    except SQLAlchemyError as error:
+        logger.error("could not record the booking status: %s", type(error).__name__)
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
