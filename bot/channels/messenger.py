@@ -12,7 +12,6 @@ tests can use a fake one), api_version.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,9 +26,9 @@ from bot.channels.webhook import (
     SeenIds,
     hub_handshake,
     post_with_retries,
+    read_signed_meta_payload,
     setting,
     split_text,
-    valid_hub_signature,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,14 +132,10 @@ class MessengerInput(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            if not valid_hub_signature(self.app_secret, request.body, request.headers.get("X-Hub-Signature-256")):
-                logger.warning("messenger: webhook with a missing or wrong signature rejected")
-                return response.text("forbidden", status=403)
-            try:
-                payload = json.loads(request.body)
-            except ValueError:
-                return response.text("malformed JSON", status=400)
-            if not isinstance(payload, dict) or payload.get("object") != "page":
+            payload = read_signed_meta_payload(request, self.app_secret, "messenger")
+            if isinstance(payload, HTTPResponse):
+                return payload
+            if payload.get("object") != "page":
                 return response.text("success")  # not a page subscription: nothing for us
             for entry in payload.get("entry") or []:
                 for event in (entry.get("messaging") or []) if isinstance(entry, dict) else []:

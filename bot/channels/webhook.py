@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
@@ -46,6 +47,20 @@ def hub_handshake(request: Request, verify_token: str) -> HTTPResponse:
     if args.get("hub.mode") == "subscribe" and verify_token and hmac.compare_digest(token, verify_token):
         return response.text(args.get("hub.challenge") or "")
     return response.text("forbidden", status=403)
+
+
+def read_signed_meta_payload(request: Request, app_secret: str, channel: str) -> dict[str, Any] | HTTPResponse:
+    """A Meta webhook's JSON object once its signature holds; otherwise the reply to send (403 or 400)."""
+    if not valid_hub_signature(app_secret, request.body, request.headers.get("X-Hub-Signature-256")):
+        logger.warning("%s: webhook with a missing or wrong signature rejected", channel)
+        return response.text("forbidden", status=403)
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return response.text("malformed JSON", status=400)
+    if not isinstance(payload, dict):
+        return response.text("malformed payload", status=400)
+    return payload
 
 
 async def post_with_retries(channel: str, url: str, **kwargs: Any) -> bool:

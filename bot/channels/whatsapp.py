@@ -14,7 +14,6 @@ webhook does not say which number was written to), api_base, api_version.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,9 +28,9 @@ from bot.channels.webhook import (
     SeenIds,
     hub_handshake,
     post_with_retries,
+    read_signed_meta_payload,
     setting,
     split_text,
-    valid_hub_signature,
 )
 
 logger = logging.getLogger(__name__)
@@ -153,15 +152,9 @@ class WhatsAppInput(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            if not valid_hub_signature(self.app_secret, request.body, request.headers.get("X-Hub-Signature-256")):
-                logger.warning("whatsapp: webhook with a missing or wrong signature rejected")
-                return response.text("forbidden", status=403)
-            try:
-                payload = json.loads(request.body)
-            except ValueError:
-                return response.text("malformed JSON", status=400)
-            if not isinstance(payload, dict):
-                return response.text("malformed payload", status=400)
+            payload = read_signed_meta_payload(request, self.app_secret, "whatsapp")
+            if isinstance(payload, HTTPResponse):
+                return payload
             for entry in payload.get("entry") or []:
                 for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
                     value = change.get("value") if isinstance(change, dict) else None
