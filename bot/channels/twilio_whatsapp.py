@@ -23,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.channels.webhook import NumberedChoices, SeenIds, post_with_retries, setting, split_text
+from bot.channels.webhook import NumberedChoices, SeenIds, post_with_retries, setting, split_text, webhook_blueprint
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +88,7 @@ class TwilioWhatsAppInput(InputChannel):
         return RequestValidator(self.auth_token).validate(self.webhook_url or request.url, params, signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hook = Blueprint("twilio_whatsapp_webhook", __name__)
-
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        hook = webhook_blueprint("twilio_whatsapp")
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:

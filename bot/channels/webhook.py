@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from sanic import response
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -38,6 +38,23 @@ def valid_hub_signature(secret: str, body: bytes, header: str | None) -> bool:
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, header[len("sha256="):].strip().lower())
+
+
+def webhook_blueprint(name: str, verify_token: str | None = None) -> Blueprint:
+    """A channel's routes every connector has: Rasa's health check and, for Meta's platforms
+    (a verify token given), the subscription handshake. The connector adds its POST /webhook."""
+    hook = Blueprint(f"{name}_webhook", __name__)
+
+    @hook.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    if verify_token is not None:
+        @hook.route("/webhook", methods=["GET"])
+        async def handshake(request: Request) -> HTTPResponse:
+            return hub_handshake(request, verify_token)
+
+    return hook
 
 
 def hub_handshake(request: Request, verify_token: str) -> HTTPResponse:

@@ -26,11 +26,11 @@ from sanic.response import HTTPResponse
 from bot.channels.webhook import (
     NumberedChoices,
     SeenIds,
-    hub_handshake,
     post_with_retries,
     read_signed_meta_payload,
     setting,
     split_text,
+    webhook_blueprint,
 )
 
 logger = logging.getLogger(__name__)
@@ -140,15 +140,7 @@ class WhatsAppInput(InputChannel):
         return self.output_for(None)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hook = Blueprint("whatsapp_webhook", __name__)
-
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["GET"])
-        async def handshake(request: Request) -> HTTPResponse:
-            return hub_handshake(request, self.verify_token)
+        hook = webhook_blueprint("whatsapp", self.verify_token)
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:

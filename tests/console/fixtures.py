@@ -12,11 +12,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +31,7 @@ from bot.store.db import get_engine, session_scope
 from bot.store.migrate import migrate
 from bot.store.sync import sync_events
 from bot.store.users import create_user
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, free_port, serving
 from tests.console import seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,12 +51,6 @@ def pg_reachable() -> bool:
         return True
     except SQLAlchemyError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fresh_sqlite(directory: Path) -> str:
@@ -165,35 +155,12 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     port = free_port()
     env = dict(os.environ, DATABASE_URL=url, CONSOLE_PORT=str(port), CONSOLE_SECRET=secrets.token_urlsafe(32),
                CONSOLE_TIMEZONE="Europe/London", CONSOLE_PROXIES_COUNT="1", PYTHONDONTWRITEBYTECODE="1")
-    log = workdir / "console.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "bot.console"], cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    server = Console(f"http://127.0.0.1:{port}", url, log)
+    server = Console(f"http://127.0.0.1:{port}", url, workdir / "serve.log")
     try:
-        _wait_until_up(server, process)
-        yield server
+        with serving([sys.executable, "-m", "bot.console"], env, workdir, [server.url("/login")]):
+            yield server
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
         get_engine(url).dispose()
-
-
-def _wait_until_up(server: Console, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the console exited:\n" + server.log.read_text()[-3000:])
-        try:
-            if requests.get(server.url("/login"), timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the console did not start:\n" + server.log.read_text()[-3000:])
 
 
 def new_case(url: str, sender: str, turns: list, *, channel: str = "rest", start: float | None = None,
