@@ -34,7 +34,8 @@ class AskQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         answers = dialogue.answers_from_slots(tracker.current_slot_values())
-        for message in dialogue.ask(self.slot, answers, clinic()):
+        said = [event.get("text") or "" for event in tracker.events if event.get("event") == "bot"]
+        for message in dialogue.ask(self.slot, answers, clinic(), said):
             dispatcher.utter_message(text=message.text, buttons=message.buttons)
         return []
 

@@ -7,6 +7,7 @@ logic is tested without a running server.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,17 +111,17 @@ def next_slot(answers: dict[str, Any]) -> str | None:
     return next_question(answers)
 
 
-def ask(slot: str, answers: dict[str, Any], clinic: Clinic) -> list[Message]:
+def ask(slot: str, answers: dict[str, Any], clinic: Clinic, said: Collection[str] = ()) -> list[Message]:
     """The question, with quick replies whose payload carries the answer (a tap needs no NLU).
 
     When a red flag already calls for same-day care, the patient hears that at once, before the
-    one grouped check for anything more urgent.
+    last safety checks for anything more urgent; `said` (the bot's messages so far) keeps it to once.
     """
     messages: list[Message] = []
-    if slot == RED_FLAG_CHECKLIST:
-        so_far = assess(answers, emergency_number=clinic.emergency_number)
-        if so_far.urgent_instruction:
-            messages.append(Message(f"{so_far.urgent_instruction} Before I finish, one quick safety check."))
+    so_far = assess(answers, emergency_number=clinic.emergency_number)
+    instruction = so_far.urgent_instruction
+    if instruction and not any(instruction in text for text in said):
+        messages.append(Message(f"{instruction} Before I finish, one or two quick safety checks."))
     q = prompt(slot, answers)
     buttons = [{"title": title, "payload": button_payload(slot, value)} for title, value in q.buttons]
     return [*messages, Message(q.text, buttons)]
@@ -165,16 +166,27 @@ def booking_offer(level: str | None, clinic: Clinic) -> list[Message]:
     if level == "emergency":
         return [Message(f"Please don't wait for an appointment: call {clinic.emergency_number} or go to A&E now.")]
     if level == "urgent":
-        # No routine booking: the urgent route, and a same-day call back if the patient wants one.
-        return [Message(f"This needs to be seen today: {clinic.urgent_care}. If it gets worse, call "
-                        f"{clinic.emergency_number}. You can also call us on {clinic.phone}, or we can call you "
-                        "back today.",
-                        [{"title": "Call me back today", "payload": "/human"},
+        # No routine booking: the urgent route first; a call back only on top of it, never instead.
+        return [Message(f"Please don't wait for an appointment with us: this needs to be seen today, so "
+                        f"{clinic.urgent_care}. {urgent_escalation(clinic)} If you would also like {clinic.name} "
+                        f"to call you, I can ask them to (or call us on {clinic.phone}), but please don't wait "
+                        "for the call.",
+                        [{"title": "Ask the clinic to call me too", "payload": "/human"},
                          {"title": "No thanks", "payload": "/deny"}])]
     return [Message(f"Would you like to book a physiotherapy assessment with {clinic.name}? I can find you a time "
                     f"here in the chat, or you can book at {clinic.booking_url} or call {clinic.phone}.",
                     [{"title": "Book an appointment", "payload": "/book"},
                      {"title": "Talk to a person", "payload": "/human"}, {"title": "No thanks", "payload": "/deny"}])]
+
+
+def urgent_escalation(clinic: Clinic) -> str:
+    return (f"If it gets worse before you are seen, go to A&E (call {clinic.emergency_number} if you cannot get "
+            "there safely).")
+
+
+def emergency_route(clinic: Clinic) -> str:
+    """The way to help that every reply which cannot triage still gives."""
+    return f"In an emergency call {clinic.emergency_number} or go to A&E. For urgent help today, {clinic.urgent_care}."
 
 
 def fallback_reply(text: str, intent: str | None, requested: str | None, clinic: Clinic) -> str:
@@ -185,8 +197,8 @@ def fallback_reply(text: str, intent: str | None, requested: str | None, clinic:
     if not text.strip():
         return "I didn't get any text. Tell me about your knee in a few words."
     if not looks_english(text):
-        return ("Sorry, I can only chat in English for now. You can call the clinic on "
-                f"{clinic.phone}.")
+        return (f"Sorry, I can only chat in English for now. You can call the clinic on {clinic.phone}. "
+                + emergency_route(clinic))
     if requested == RED_FLAG_CHECKLIST:
         return ("That's fine. If any of these might apply, tell me which ones; if none of them do, "
                 "just say \"none\".")
@@ -198,7 +210,8 @@ def fallback_reply(text: str, intent: str | None, requested: str | None, clinic:
 
 def other_body_part_reply(clinic: Clinic) -> str:
     return ("I can only help with knee problems for now, sorry. For anything else our physios can "
-            f"help: book at {clinic.booking_url} or call {clinic.phone} and we'll call you back.")
+            f"help: book at {clinic.booking_url} or call {clinic.phone} and we'll call you back. "
+            + emergency_route(clinic))
 
 
 

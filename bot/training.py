@@ -7,6 +7,7 @@ the model, so `make run`, `make serve` and the tests share one model and train i
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import subprocess
 import sys
@@ -33,9 +34,22 @@ def is_stale() -> bool:
 
 
 def ensure_model() -> Path:
-    """Train if the model is missing or stale; return its path."""
+    """Train if the model is missing or stale; return its path.
+
+    An exclusive lock beside the model makes concurrent callers (parallel test runs, `make run`
+    while tests run) wait for one training instead of writing the same file at once.
+    """
     if not is_stale():
         return MODEL
+    MODEL.parent.mkdir(exist_ok=True)
+    with MODEL.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if is_stale():
+            _train()
+    return MODEL
+
+
+def _train() -> None:
     print("Training the model (config or data changed)...", file=sys.stderr, flush=True)
     started = time.monotonic()
     stamp = fingerprint()  # what this training reads: an edit made while it runs must trigger the next one
@@ -48,7 +62,6 @@ def ensure_model() -> Path:
     )
     STAMP.write_text(stamp + "\n")
     print(f"Trained in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
-    return MODEL
 
 
 if __name__ == "__main__":

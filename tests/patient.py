@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.triage import prompt
+
 WORDS: dict[str, dict[Any, str]] = {
     "sex": {"female": "I'm a woman", "male": "I'm a man", "other": "neither really"},
     "pain_location": {
@@ -41,8 +43,8 @@ def reply(slot: str, facts: dict[str, Any]) -> str:
     value = facts.get(slot)
     if value is None:
         return "not sure"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
+    if isinstance(value, bool):  # answered as the question is worded ("Can you walk 4 steps?" - "no")
+        return "yes" if value == prompt(slot).yes_means else "no"
     if slot == "triggers":
         return " and ".join(WORDS["triggers"][t] for t in value) or "nothing in particular"
     if slot == "age":
@@ -64,4 +66,5 @@ RED_FLAG_WORDS = {
     "cannot_straighten_leg": "I can't lift my leg straight",
     "night_pain_weight_loss": "it hurts all night and I've lost weight",
     "limp_hip_pain": "I'm limping",
+    "cannot_bend_knee": "I can't bend it",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import dialogue
 from bot.clinic import load_clinic
+from bot.triage import prompt
 from bot.triage.vocabulary import RED_FLAG_KEYS
 
 CLINIC = load_clinic()
@@ -97,3 +98,11 @@ def test_an_urgent_red_flag_is_acted_on_before_the_safety_check() -> None:
     assert "today" in instruction.text.lower() or "hours" in instruction.text.lower()
     assert checklist.buttons and "none" in checklist.buttons[0]["payload"]
     assert len(dialogue.ask("red_flags", {"onset": "gradual"}, CLINIC)) == 1  # no flag, no instruction
+
+
+def test_the_urgent_instruction_comes_with_the_next_question_whatever_it_is_and_only_once() -> None:
+    answers = {"calf_swelling": True}  # a painful calf volunteered: next, was there an injury?
+    first = dialogue.ask("onset", answers, CLINIC)
+    assert len(first) == 2 and "today" in first[0].text and first[1].text == prompt("onset").text
+    again = dialogue.ask("red_flags", {**answers, "onset": "gradual"}, CLINIC, said=[first[0].text])
+    assert len(again) == 1  # said once is enough

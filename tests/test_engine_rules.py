@@ -149,9 +149,10 @@ class TestRedFlagRules:
         gradual = assess(with_(GRADUAL, cannot_bear_weight=True))
         assert "fracture" not in gradual.red_flags
 
+    # Ottawa knee rule: any injury at 55 or over, not only a fall or a blow
     @pytest.mark.parametrize("age,mechanism,onset,fires", [
         (55, "fall", "injury", True), (80, "direct_blow", "injury", True), (54, "fall", "injury", False),
-        (60, "twisting", "injury", False), (60, "fall", "gradual", False),
+        (60, "twisting", "injury", True), (70, "landing", "injury", True), (60, "fall", "gradual", False),
     ])
     def test_fracture_ottawa_age(self, age, mechanism, onset, fires):
         r = assess(with_(INJURY, age=age, injury_mechanism=mechanism, onset=onset))
@@ -180,11 +181,12 @@ class TestRedFlagRules:
         assert "haemarthrosis" in r.fired_rules and r.top_condition == "acl_injury"
         assert "haemarthrosis" not in fired(with_(INJURY, swelling="delayed"))
 
-    def test_locked_knee_after_injury(self):
+    def test_a_knee_locked_now_is_urgent_with_or_without_injury(self):
         r = assess(with_(INJURY, locking=True))
         assert r.triage_level == "urgent" and "locked_knee" in r.fired_rules
         assert r.top_condition == "meniscal_tear"
-        assert "locked_knee" not in fired(with_(GRADUAL, locking=True))
+        gradual = assess(with_(GRADUAL, locking=True))
+        assert gradual.triage_level == "urgent" and "locked_knee" in gradual.fired_rules
 
     def test_malignancy(self):
         adult = assess(with_(GRADUAL, night_pain_weight_loss=True))
@@ -203,7 +205,10 @@ class TestRedFlagRules:
                    "dvt_calf", "scfe_limp", "scfe_cannot_bear_weight", "haemarthrosis", "locked_knee",
                    "malignancy", "malignancy_young", "hot_joint_after_injury", "fever_swollen_knee",
                    "fever_kneecap_lump", "cannot_bear_weight_no_injury", "cannot_straighten_no_injury",
-                   "young_child_limp", "deformity_no_injury"}
+                   "young_child_limp", "deformity_no_injury",
+                   # tests/test_clinical_safety.py
+                   "fracture_ottawa_flexion", "infection_after_surgery", "bleeding_on_blood_thinners",
+                   "compartment_syndrome", "kneecap_went_back", "child_fever_will_not_use_leg"}
         assert {r.id for r in knowledge().rules} == covered
 
 

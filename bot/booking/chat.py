@@ -56,6 +56,10 @@ class Turn:
         return self
 
 
+# The reason recorded for a call back after an urgent triage; its confirmation repeats the urgent route.
+URGENT_CALLBACK = "urgent triage: same-day care advised, call back requested"
+
+
 def cleared() -> dict[str, Any]:
     return {slot: None for slot in BOOKING_SLOTS}
 
@@ -68,9 +72,9 @@ def start(level: str | None, intent: str | None, clinic: Clinic) -> Turn:
         return turn.say(f"I can't book an appointment for this: please call {clinic.emergency_number} "
                         "or go to A&E now.")
     if level == "urgent":
-        turn.updates.update(booking_mode=CALLBACK, booking_reason="urgent triage: same-day call back")
-        return turn.say("This needs to be seen today, so rather than a routine appointment I'll ask the clinic to "
-                        f"call you back today. If it gets worse, call {clinic.emergency_number}.")
+        turn.updates.update(booking_mode=CALLBACK, booking_reason=URGENT_CALLBACK)
+        return turn.say("I'll ask the clinic to call you. This needs to be seen today, so please don't wait for our "
+                        f"call: {clinic.urgent_care}.")
     if intent == "human":
         turn.updates.update(booking_mode=CALLBACK, booking_reason="asked to talk to a person")
         return turn.say("Of course, I'll ask someone from the clinic to call you.")

@@ -16,6 +16,7 @@ from bot.booking.base import BookingError, BookingProvider, Patient, SlotTaken
 from bot.booking.chat import (
     BOOK,
     CALLBACK,
+    URGENT_CALLBACK,
     Turn,
     callback_promise,
     cleared,
@@ -27,6 +28,7 @@ from bot.booking.chat import (
 )
 from bot.booking.offer import Preference, next_slots
 from bot.clinic import Clinic
+from bot.dialogue import urgent_escalation
 from bot.store import mark_booking, request_callback, session_scope
 
 logger = logging.getLogger(__name__)
@@ -107,9 +109,12 @@ def _callback(state: dict[str, Any], clinic: Clinic, conversation_id: str, summa
         return turn.say(f"Sorry, something went wrong on our side. Please call us on {clinic.phone}."), False
     how = f"on {state['booking_phone']}" if state.get("booking_phone") else "using the details you gave"
     first = state.get("booking_first_name")
+    # An urgent patient's call back is on top of the urgent route, never instead of it (it may be tomorrow).
+    after = (f"Please don't wait for our call: this needs to be seen today, so {clinic.urgent_care}. "
+             f"{urgent_escalation(clinic)}" if reason == URGENT_CALLBACK
+             else f"If it gets worse, call {clinic.emergency_number}.")
     return turn.say(f"{apology}{', ' + first if first and apology == 'Thanks' else ''}. Someone from "
-                    f"{clinic.name} will call you {how} {promise}. If it gets worse, call "
-                    f"{clinic.emergency_number}."), False
+                    f"{clinic.name} will call you {how} {promise}. {after}"), False
 
 
 def _mark(conversation_id: str, status: str) -> None:

@@ -40,6 +40,7 @@ from bot.nlu.lexicon import (
     literal_words,
     load,
 )
+from bot.triage.questions import prompt
 from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, UNKNOWN
 
 MAX_CHARS = 1500  # long pastes are cut: the first 1,500 characters carry the story and keep us fast
@@ -549,7 +550,8 @@ class Extractor:
         yes_no = self._yes_no(a)
         if yes_no is not None:
             if spec.kind == "bool":
-                return yes_no
+                # "Can you lift the leg?" stores the red flag on "no": the question says which way round.
+                return yes_no if prompt(key).yes_means else not yes_no
             if spec.kind == "list":
                 return [] if yes_no is False else None
             info = self.keys.get(key)
@@ -635,8 +637,9 @@ def answer(key: str, text: str) -> Any | None:
     """Interpret `text` as the reply to a question about `key` ("red_flags" for the grouped checklist).
 
     Returns the vocabulary value; UNKNOWN for "not sure"; None when the reply is not an answer.
-    Bare yes/no to a bool key assume the question asks whether the key is true (e.g. "Are you
-    unable to put weight on it?"). For "red_flags": a dict of every red-flag key -> bool.
+    A bare yes/no to a bool key answers the question as worded (questions.yml `yes_means`:
+    "Can you walk 4 steps?" - "no" means cannot_bear_weight). For "red_flags": a dict of every
+    red-flag key -> bool.
     """
     try:
         return get_extractor().answer(key, text)

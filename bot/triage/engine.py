@@ -71,19 +71,20 @@ def assess(answers: Mapping[str, Any], *, emergency_number: str | None = None) -
     rules = fired(states)
     level = overall_level(clean, conditions, rules, kb)
     flags = red_flag_ids(rules)
-    # A rule fired only out of caution speaks when it sets the level; below that it would only
-    # add a second, milder instruction next to the one that matters.
+    # Only the rules that set the level speak: a milder rule's instruction ("get seen today") next
+    # to an emergency's ("go to A&E now") would give the patient two different routes.
     certain = {state.rule.id for state in states if state.certain}
-    instructions = _distinct(rule.instruction for rule in rules if rule.id in certain or rule.level == level)
+    instructions = _distinct(rule.instruction for rule in rules if rule.level == level)
     top = kb.condition(conditions[0][0])
+    level_text = _level_text(level, rules, top, clean, kb)
     result = Assessment(
         triage_level=level,
         conditions=conditions,
         red_flags=flags,
-        advice=_advice(level, rules, flags, instructions, top, kb),
+        advice=_advice(clean, level, rules, flags, instructions, level_text, top, kb),
         reasons=_reasons(clean, [rule for rule in rules if rule.id in certain], top, kb),
         urgent_instruction=instructions[0] if instructions else None,
-        level_text=kb.level_texts[level],
+        level_text=level_text,
         names={cid: kb.name_of(cid) for cid in flags + [cid for cid, _ in conditions]},
         explanation=top.explanation,
         fired_rules=[rule.id for rule in rules],
@@ -128,17 +129,32 @@ def overall_level(answers: Mapping[str, Any], conditions: list[tuple[str, float]
 # --- texts ------------------------------------------------------------------------------
 
 
-def _advice(level: str, rules: list[RedFlagRule], flags: list[str], instructions: list[str], top: Condition,
-            kb: KnowledgeBase) -> list[str]:
+def _level_text(level: str, rules: list[RedFlagRule], top: Condition, answers: Mapping[str, Any],
+                kb: KnowledgeBase) -> str:
+    """How soon: the top condition's own wording when it alone sets the level, else the level's."""
+    from_condition = not any(rule.level == level for rule in rules) and condition_level(top, answers) == level
+    return top.how_soon if from_condition and top.how_soon else kb.level_texts[level]
+
+
+def _advice(answers: Mapping[str, Any], level: str, rules: list[RedFlagRule], flags: list[str],
+            instructions: list[str], level_text: str, top: Condition, kb: KnowledgeBase) -> list[str]:
     advice: list[str] = []
     if not any(rule.level == level for rule in rules):
-        advice.append(kb.level_texts[level])  # the level came from the condition, not a rule
+        advice.append(level_text)  # the level came from the condition, not a rule
     advice.extend(instructions)
-    # Self-care advice for a suggestion is wrong next to an emergency or a red-flag condition.
-    if level != LEVELS[0] and not flags:
-        advice.extend(top.advice)
+    # Someone sent to care today gets no exercise or loading advice: only "protect it until seen".
+    # A red-flag condition (e.g. a cause that needs tests) makes a suggestion's self-care advice wrong too.
+    if LEVELS.index(level) <= LEVELS.index("urgent"):
+        advice.append(kb.until_seen)
+    elif not flags:
+        advice.extend(item.text for item in top.advice if _fits(item.when, answers))
     advice.append(kb.safety_nets[level])
+    advice.extend(item.text for item in kb.safety_net_extras if _fits(item.when, answers))
     return _distinct(advice)
+
+
+def _fits(when: Mapping | None, answers: Mapping[str, Any]) -> bool:
+    return when is None or evaluate(when, answers).value is True
 
 
 def _reasons(answers: Mapping[str, Any], certain: list[RedFlagRule], top: Condition, kb: KnowledgeBase) -> list[str]:

@@ -68,6 +68,14 @@ class LevelRule:
 
 
 @dataclass(frozen=True)
+class Advice:
+    """A self-care item; `when` (rule language) limits it to the answers it fits."""
+
+    text: str
+    when: Mapping | None = None
+
+
+@dataclass(frozen=True)
 class Condition:
     id: str
     name: str
@@ -75,8 +83,9 @@ class Condition:
     level: str
     level_rules: tuple[LevelRule, ...]
     explanation: str
-    advice: tuple[str, ...]
+    advice: tuple[Advice, ...]
     evidence: dict[str, dict[Label, float]]
+    how_soon: str | None = None  # replaces the level's "how soon" text when this condition sets the level
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class Question:
     multiple: bool = False
     items: dict[str, str] = field(default_factory=dict)  # red-flag checklist only
     none_text: str = ""
+    yes_means: bool = True  # what a plain "yes" answers to a yes/no question
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,8 @@ class KnowledgeBase:
     settings: Settings
     safety_nets: dict[str, str]  # per level: what to watch for and when to seek help
     level_texts: dict[str, str]
+    until_seen: str  # replaces self-care advice at urgent and emergency levels
+    safety_net_extras: tuple[Advice, ...]  # added to the safety net when their `when` holds
 
     def condition(self, cid: str) -> Condition:
         return self.conditions[CONDITIONS.index(cid)]
@@ -167,6 +179,8 @@ def load_knowledge(directory: Path | str = DATA_DIR) -> KnowledgeBase:
         settings=_settings(engine),
         safety_nets=_per_level(engine, "safety_nets"),
         level_texts=_per_level(engine, "level_texts"),
+        until_seen=_text(engine, "until_seen", "engine.yml"),
+        safety_net_extras=_advice_list(engine.get("safety_net_extras") or [], "engine.yml: safety_net_extras"),
     )
 
 
@@ -332,9 +346,10 @@ def _conditions(raw: Any, features: dict[str, Feature]) -> tuple[Condition, ...]
 
 def _condition(cid: str, block: Mapping, features: dict[str, Feature]) -> Condition:
     where = f"conditions.yml: {cid}"
-    _unknown_fields(block, {"name", "base_rate", "level", "level_rules", "explanation", "advice", "evidence"}, where)
-    advice = block.get("advice")
-    if not isinstance(advice, list) or not advice or not all(isinstance(a, str) and a.strip() for a in advice):
+    _unknown_fields(block, {"name", "base_rate", "level", "level_rules", "explanation", "advice", "evidence",
+                            "how_soon"}, where)
+    advice = _advice_list(block.get("advice"), f"{where}.advice")
+    if not advice:
         raise KnowledgeError(f"{where}.advice: must be a list of at least one text")
     rules = []
     for i, rule in enumerate(block.get("level_rules") or []):
@@ -349,9 +364,25 @@ def _condition(cid: str, block: Mapping, features: dict[str, Feature]) -> Condit
         level=_level(block.get("level"), f"{where}.level"),
         level_rules=tuple(rules),
         explanation=_text(block, "explanation", where),
-        advice=tuple(" ".join(a.split()) for a in advice),
+        advice=advice,
         evidence=_evidence(block.get("evidence") or {}, features, f"{where}.evidence"),
+        how_soon=_text(block, "how_soon", where) if "how_soon" in block else None,
     )
+
+
+def _advice_list(raw: Any, where: str) -> tuple[Advice, ...]:
+    """Texts, each either plain or `{text: ..., when: ...}`."""
+    if not isinstance(raw, list):
+        raise KnowledgeError(f"{where}: must be a list of texts")
+    out = []
+    for i, item in enumerate(raw):
+        if isinstance(item, str) and item.strip():
+            out.append(Advice(" ".join(item.split())))
+            continue
+        item = _mapping(item, f"{where}[{i}]")
+        _unknown_fields(item, {"text", "when"}, f"{where}[{i}]")
+        out.append(Advice(_text(item, "text", f"{where}[{i}]"), _when(item.get("when"), f"{where}[{i}].when")))
+    return tuple(out)
 
 
 def _evidence(block: Any, features: dict[str, Feature], where: str) -> dict[str, dict[Label, float]]:
@@ -459,7 +490,10 @@ def _questions(raw: Any) -> dict[str, Question]:
 
 def _question(key: str, block: Mapping) -> Question:
     where = f"questions.yml: {key}"
-    _unknown_fields(block, {"text", "buttons", "why", "multiple", "items", "none"}, where)
+    _unknown_fields(block, {"text", "buttons", "why", "multiple", "items", "none", "yes_means"}, where)
+    yes_means = block.get("yes_means", True)
+    if not isinstance(yes_means, bool) or (not yes_means and ANSWERS.get(key, ANSWERS["age"]).kind != "bool"):
+        raise KnowledgeError(f"{where}.yes_means: true or false, and only on a yes/no question")
     buttons = []
     for i, button in enumerate(block.get("buttons") or []):
         button = _mapping(button, f"{where}.buttons[{i}]")
@@ -478,7 +512,7 @@ def _question(key: str, block: Mapping) -> Question:
         items = {k: _text(raw_items, k, f"{where}.items") for k in RED_FLAG_KEYS}
         none_text = _text(block, "none", where)
     return Question(key, _text(block, "text", where), tuple(buttons), _text(block, "why", where),
-                    bool(block.get("multiple", False)), items, none_text)
+                    bool(block.get("multiple", False)), items, none_text, yes_means)
 
 
 def _check_button_value(key: str, value: Any, where: str) -> None:

@@ -6,7 +6,8 @@ red flag not yet answered) or None when it is time to give the result. In order:
 1. a red-flag rule gives `emergency`: None at once;
 2. a red flag is "yes" but a rule needs another answer to decide: ask that answer;
 3. a rule gives `urgent`: the checklist if any red flag is unanswered (so an emergency is not
-   missed), else None;
+   missed), then any answer an emergency rule still needs (blood thinners after fast
+   swelling), else None;
 4. the always-asked keys (engine.yml), then the red-flag checklist;
 5. answers an undecided red-flag rule needs that could raise the level (e.g. how quickly it
    swelled after an injury);
@@ -42,6 +43,7 @@ class Prompt:
     multiple: bool
     why: str
     items: list[tuple[str, str]]  # checklist only: (red-flag key, plain words), unanswered ones
+    yes_means: bool = True  # what a plain "yes" answers (false for "Can you ...?" questions)
 
 
 def next_question(answers: Mapping[str, Any]) -> str | None:
@@ -56,9 +58,9 @@ def next_question(answers: Mapping[str, Any]) -> str | None:
     follow_up = _red_flag_follow_up(states, settled, clean, kb)
     if follow_up:
         return follow_up
-    checklist_pending = any(k not in clean for k in RED_FLAG_KEYS)
+    checklist_pending = bool(pending_red_flags(clean, kb))
     if rule_level == "urgent":
-        return RED_FLAG_CHECKLIST if checklist_pending else None
+        return RED_FLAG_CHECKLIST if checklist_pending else _rule_completion(states, rule_level, clean, kb)
     for key in kb.settings.always_ask:
         if key not in clean and _askable(key, clean, kb, strict=True):
             return key
@@ -152,20 +154,31 @@ def _dominated(floor: str | None, *levels: str) -> bool:
 
 # --- helpers ----------------------------------------------------------------------------
 
+def pending_red_flags(answers: Mapping[str, Any], kb: KnowledgeBase | None = None) -> list[str]:
+    """Red flags the checklist still has to screen: unanswered and possibly relevant (the
+    injury-only ones once an injury is known or still possible)."""
+    kb = kb or knowledge()
+    return [key for key in RED_FLAG_KEYS if _askable(key, answers, kb, strict=False)]
+
+
 def _more_urgent(level: str, than: str | None) -> bool:
     return than is None or LEVELS.index(level) < LEVELS.index(than)
 
 
 def _first_missing(rule: RedFlagRule, missing: frozenset[str], answers: Mapping[str, Any],
                    kb: KnowledgeBase) -> str | None:
-    """The first answer the rule still needs that can be asked; red flags via the checklist."""
+    """The first answer the rule still needs, in the rule's order; red flags via the checklist.
+
+    Nothing when that answer is not relevant yet: a rule written {recent_surgery: ..., any: [...]}
+    asks about an operation only once the knee is known to be swollen or hot, and never asks
+    about swelling just to decide itself.
+    """
     for key in keys_of(rule.when):
         if key not in missing:
             continue
         if key in RED_FLAG_KEYS:
             return RED_FLAG_CHECKLIST
-        if _askable(key, answers, kb, strict=False):
-            return key
+        return key if _askable(key, answers, kb, strict=True) else None
     return None
 
 
@@ -203,9 +216,9 @@ def prompt(key: str, answers: Mapping[str, Any] | None = None) -> Prompt:
     """The wording of a question; for the checklist, only the red flags not yet answered."""
     q = _question(key)
     if key != RED_FLAG_CHECKLIST:
-        return Prompt(key, q.text, list(q.buttons), q.multiple, q.why, [])
-    answered = answers or {}
-    items = [(k, label) for k, label in q.items.items() if k not in answered]
+        return Prompt(key, q.text, list(q.buttons), q.multiple, q.why, [], q.yes_means)
+    pending = pending_red_flags(normalise(dict(answers or {})))
+    items = [(k, label) for k, label in q.items.items() if k in pending]
     lines = [q.text] + [f"- {label}" for _, label in items] + [q.none_text]
     return Prompt(key, "\n".join(lines), list(q.buttons), True, q.why, items)
 

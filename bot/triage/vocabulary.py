@@ -53,6 +53,8 @@ ANSWERS: dict[str, AnswerSpec] = {
         _cat("morning_stiffness", "none", "short", "long"),
         AnswerSpec("duration_weeks", "number", minimum=0, maximum=5200),
         AnswerSpec("pain_score", "int", minimum=0, maximum=10),
+        AnswerSpec("recent_surgery", "bool"),
+        AnswerSpec("anticoagulants", "bool"),
         _flag("cannot_bear_weight"),
         _flag("hot_red_joint"),
         _flag("fever_unwell"),
@@ -62,6 +64,9 @@ ANSWERS: dict[str, AnswerSpec] = {
         _flag("cannot_straighten_leg"),
         _flag("night_pain_weight_loss"),
         _flag("limp_hip_pain"),
+        # Beyond the contract's keys: the Ottawa knee rule's "cannot bend the knee to 90 degrees"
+        # (triage.md section 4 names it in a rule but gives it no key). Asked only after an injury.
+        _flag("cannot_bend_knee"),
     )
 }
 

@@ -208,7 +208,14 @@ def test_a_person_mid_booking_becomes_a_call_back_with_the_triage_summary(databa
 def test_urgent_gets_a_same_day_call_back_and_emergency_never_books(database: str) -> None:
     clinic = make_clinic()
     urgent = Chat(clinic, BuiltinScheduler(clinic, database), level="urgent", intent="affirm")
-    assert "call you back today" in urgent.said[0] and urgent.asked == "booking_first_name"
+    # the call back comes on top of the urgent route, never instead of it
+    assert "don't wait for our call" in urgent.said[0] and clinic.urgent_care in urgent.said[0]
+    assert urgent.asked == "booking_first_name"
+    urgent.say("Sam Taylor")
+    urgent.say("07700 900123")
+    confirmation = urgent.say("any time")
+    assert "will call you" in confirmation and "don't wait for our call" in confirmation
+    assert clinic.urgent_care in confirmation and "A&E" in confirmation
     emergency = Chat(clinic, BuiltinScheduler(clinic, database), level="emergency")
     assert "999" in emergency.said[0] and emergency.asked is None and bookings(database) == []
 
