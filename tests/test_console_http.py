@@ -30,7 +30,7 @@ XSS = '<script>alert("owned")</script><img src=x onerror=alert(1)>'
 
 
 def path_of(route: Route, case_id: int, user_id: int) -> str:
-    return route.uri.replace("<case_id:int>", str(case_id)).replace("<user_id:int>", str(user_id))
+    return route.uri.replace("<case_id:id>", str(case_id)).replace("<user_id:id>", str(user_id))
 
 
 def audit_actions(console: Console, case_id: int) -> list[str]:
@@ -355,3 +355,25 @@ def test_logs_hold_no_patient_data(console: Console) -> None:
     log = console.log.read_text()
     assert "GET inbox 200" in log and "GET show 200" in log  # it does log requests...
     assert "zebrafinch" not in log and "447700900321" not in log and "xxxx" not in log  # ...but not what is in them
+
+
+def test_security_headers_on_every_response(console: Console) -> None:
+    admin = console.as_role("admin")
+    responses = {"page": admin.get(console.url("/inbox"), timeout=10),
+                 "sign-in": requests.get(console.url("/login"), timeout=10),
+                 "stylesheet": requests.get(console.url("/static/console.css"), timeout=10),
+                 "not found": requests.get(console.url("/static/"), timeout=10),
+                 "refused": admin.get(console.url("/inbox?since=0000-01-01"), timeout=10)}
+    assert [r.status_code for r in responses.values()] == [200, 200, 200, 404, 400]
+    for name, response in responses.items():
+        headers = response.headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], name
+        assert "default-src 'none'" in headers["content-security-policy"], name
+        assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff", name
+        assert headers["referrer-policy"] == "no-referrer", name
+        assert headers["cross-origin-resource-policy"] == "same-origin", name
+        assert "strict-transport-security" not in headers, name  # plain http on the loopback
+    assert responses["page"].headers["cache-control"] == "no-store"
+    proxied = requests.get(console.url("/login"), headers={"X-Forwarded-For": "198.51.100.8",
+                                                           "X-Forwarded-Proto": "https"}, timeout=10)
+    assert proxied.headers["strict-transport-security"].startswith("max-age=")

@@ -20,7 +20,7 @@ def main() -> None:
     settings = Settings.from_env()
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    log = logging.getLogger("bot.console")
+    log = logging.getLogger("bot")  # the console's requests and the case sync's warnings
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False  # Sanic configures its own loggers; ours would print twice through the root

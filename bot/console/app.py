@@ -9,18 +9,21 @@ from pathlib import Path
 from sanic import Request, Sanic
 from sanic.exceptions import MethodNotSupported, NotFound, SanicException
 from sanic.handlers import ErrorHandler
-from sanic.response import HTTPResponse, text
+from sanic.response import HTTPResponse, file, text
 
 from bot.console.auth import PUBLIC
 from bot.console.ratelimit import LoginLimiter
 from bot.console.render import make_environment, refuse
 from bot.console.settings import Settings
 from bot.console.views import admin, case, dashboard, inbox, login
+from bot.store import inputs
 from bot.store.db import session_scope
 from bot.store.migrate import migrate
 from bot.store.sync import sync_events
 
+FORM = "application/x-www-form-urlencoded"
 STATIC = Path(__file__).with_name("static")
+STATIC_FILES = {path.name: path for path in STATIC.glob("*.css")}  # all there is: nothing else is served
 log = logging.getLogger("bot.console")
 
 # No inline script or style, nothing from another origin, no framing.
@@ -31,13 +34,18 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
+HSTS = "max-age=31536000"  # sent over https only (a proxy in front says so), never on the plain-http loopback
 
 
 class ConsoleErrors(ErrorHandler):
     """Error pages that reveal nothing, and error logs without URLs (they can hold search words)."""
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        if isinstance(exception, inputs.InputError):  # raised outside a page's guard, e.g. mid-export
+            return text("Not accepted.\n", status=400)
         status = getattr(exception, "status_code", 500) if isinstance(exception, SanicException) else 500
         if status >= 500:
             route = request.route.name if request and request.route else "-"
@@ -54,9 +62,17 @@ def create_app(settings: Settings, *, name: str = "knee_console") -> Sanic:
     app.ctx.settings = settings
     app.ctx.templates = make_environment(settings)
     app.ctx.limiter = LoginLimiter()
+    # `<case_id:id>` in a route: an id in the range the databases hold, else the route does not match (404).
+    app.router.register_pattern("id", inputs.record_id, r"^[0-9]{1,19}$")
     for module in (login, inbox, case, dashboard, admin):
         app.blueprint(module.bp)
-    app.static("/static", str(STATIC), name="static")
+
+    @app.get("/static/<name:str>", name="static")
+    async def static(_: Request, name: str) -> HTTPResponse:
+        """The stylesheet, for signed-out pages too (hence no access rule: see the `.static` checks)."""
+        if name not in STATIC_FILES:
+            raise NotFound("not found")
+        return await file(STATIC_FILES[name], mime_type="text/css")
 
     @app.before_server_start
     async def prepare(app: Sanic, _loop: object) -> None:
@@ -67,6 +83,21 @@ def create_app(settings: Settings, *, name: str = "knee_console") -> Sanic:
         migrate(settings.database_url)
         with session_scope(settings.database_url) as session:
             sync_events(session)
+
+    @app.on_request
+    async def refuse_unreadable_bodies(request: Request) -> HTTPResponse | None:
+        """The console's forms are URL-encoded UTF-8; anything else is refused before Sanic's form parser
+        meets it (which would log a traceback and carry on with an empty form)."""
+        if not request.body:
+            return None
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            content_type = ""
+        if content_type != FORM:
+            return text("Not accepted.\n", status=400)
+        return None
 
     @app.on_request
     async def deny_unguarded(request: Request) -> HTTPResponse | None:
@@ -80,6 +111,8 @@ def create_app(settings: Settings, *, name: str = "knee_console") -> Sanic:
     @app.on_response
     async def headers(request: Request, response: HTTPResponse) -> None:
         response.headers.update(SECURITY_HEADERS)
+        if request.scheme == "https":
+            response.headers["Strict-Transport-Security"] = HSTS
         route = request.route.name if request.route else "-"
         if not route.endswith(".static"):
             response.headers["Cache-Control"] = "no-store"  # pages hold patient data

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.render import refuse
 from bot.store.db import session_scope, utcnow
+from bot.store.inputs import InputError
 from bot.store.models import ROLES, StaffSession, StaffUser
 
 SESSION_COOKIE = "console_session"
@@ -45,7 +46,11 @@ def csrf_token(secret: bytes, session_token: str) -> str:
 
 
 def csrf_valid(secret: bytes, session_token: str | None, submitted: str | None) -> bool:
-    return bool(session_token and submitted) and hmac.compare_digest(csrf_token(secret, session_token), submitted)
+    if not (session_token and submitted):
+        return False
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a forged form can hold.
+    expected = csrf_token(secret, session_token).encode()
+    return hmac.compare_digest(expected, submitted.encode("utf-8", "replace"))
 
 
 def start_session(session: Session, secret: bytes, user: StaffUser, hours: int) -> str:
@@ -87,7 +92,8 @@ def guarded(role: str) -> Callable[[Handler], Handler]:
 
     Every route must have one (the app refuses routes without); the wrapper opens the request's
     database session, refuses anonymous and under-privileged users, and checks the CSRF token
-    on every unsafe method. The handler finds request.ctx.db, .user and .csrf.
+    on every unsafe method. The handler finds request.ctx.db, .user and .csrf. A malformed or
+    out-of-range query value (inputs.InputError from the handler) is answered with 400, nothing written.
     """
     if role != PUBLIC and role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
@@ -111,7 +117,12 @@ def guarded(role: str) -> Callable[[Handler], Handler]:
                     return refuse(
                         request, 403, "This form has expired or did not come from the console. Go back, reload "
                                       "the page and try again.")
-                return await handler(request, *args, **kwargs)
+                try:
+                    return await handler(request, *args, **kwargs)
+                except InputError as error:
+                    session.rollback()
+                    return refuse(request, 400, f"The address has a malformed or out-of-range value for "
+                                                f"“{error.name}”.")
 
         wrapper.console_access = role  # type: ignore[attr-defined]
         return wrapper

@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse, html
 
 from bot.console.settings import Settings
 from bot.store.models import ROLES, TRIAGE_LEVELS
+from bot.store.safe_text import clean
 from bot.triage.vocabulary import CONDITIONS, RED_FLAG_CONDITIONS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -75,7 +76,8 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     context.setdefault("user", getattr(request.ctx, "user", None))
     context.setdefault("csrf", getattr(request.ctx, "csrf", ""))
     context.setdefault("path", request.path)
-    return html(request.app.ctx.templates.get_template(template).render(**context), status=status)
+    # Cleaned once more as a whole: a stored value from before the sync cleaned texts must not stop the page.
+    return html(clean(request.app.ctx.templates.get_template(template).render(**context)), status=status)
 
 
 def refuse(request: Request, status: int, message: str) -> HTTPResponse:

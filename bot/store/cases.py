@@ -11,11 +11,14 @@ from sqlalchemy.orm import Session
 
 from bot.store.db import is_sqlite, utcnow
 from bot.store.models import TRIAGE_LEVELS, Callback, Case, Correction, Note
+from bot.store.safe_text import clean, clean_data
 
 # The "needs attention" queue, most pressing first. A case leaves it when staff mark it reviewed;
 # a call-back request puts it back until the case is reviewed again.
 ATTENTION = ("emergency", "urgent", "callback", "red_flag")
 BOOKING_STATUS = re.compile(r"^[a-z_]{1,32}$")  # e.g. offered, booked, declined, cancelled, failed
+FIRST_MESSAGE_CHARS = 1000  # the inbox shows the start of it; the transcript has it all
+CHANNEL_CHARS = Case.channel.type.length
 
 
 def case_for(session: Session, conversation_id: str, *, channel: str | None = None) -> Case:
@@ -57,6 +60,9 @@ def record_case(
     """
     if triage_level is not None and triage_level not in TRIAGE_LEVELS:
         raise ValueError(f"unknown triage level {triage_level!r}")
+    # The patient's words and what was derived from them may hold anything a client sent.
+    answers, advice, reasons = clean_data(answers), clean_data(list(advice)), clean_data(list(reasons))
+    channel = clean(channel or "", CHANNEL_CHARS) or None
     case = case_for(session, conversation_id, channel=channel)
     now = utcnow()
     outcome_changed = case.triage_level != triage_level or set(case.red_flags or []) != set(red_flags)
@@ -75,7 +81,7 @@ def record_case(
     if triage_level is not None and case.completed_at is None:
         case.completed_at = now
     if first_message and not case.first_message:
-        case.first_message = first_message
+        case.first_message = clean(first_message, FIRST_MESSAGE_CHARS)
     refresh_attention(case)
     session.flush()
     return case
@@ -97,8 +103,9 @@ def request_callback(session: Session, conversation_id: str, *, name: str, phone
     if not name.strip() or not phone.strip():
         raise ValueError("a call-back request needs a name and a phone number")
     case = case_for(session, conversation_id)
-    callback = Callback(name=name.strip()[:200], phone=phone.strip()[:64], preferred_time=preferred_time.strip()[:200],
-                        reason=reason.strip(), status="open", created_at=utcnow())
+    callback = Callback(name=clean(name.strip(), 200), phone=clean(phone.strip(), 64),
+                        preferred_time=clean(preferred_time.strip(), 200), reason=clean(reason.strip(), 5000),
+                        status="open", created_at=utcnow())
     case.callbacks.append(callback)
     refresh_attention(case)
     session.flush()
@@ -121,7 +128,7 @@ def add_note(session: Session, case: Case, username: str, body: str) -> Note:
     body = body.strip()
     if not body:
         raise ValueError("a note cannot be empty")
-    note = Note(author=username, body=body[:5000], created_at=utcnow())
+    note = Note(author=username, body=clean(body, 5000), created_at=utcnow())
     case.notes.append(note)
     session.flush()
     return note
@@ -136,7 +143,7 @@ def add_correction(session: Session, case: Case, username: str, *, triage_level:
     if triage_level is None and condition is None:
         raise ValueError("a correction needs a level or a condition")
     correction = Correction(author=username, triage_level=triage_level, condition=condition,
-                            comment=comment.strip()[:2000], created_at=utcnow())
+                            comment=clean(comment.strip(), 2000), created_at=utcnow())
     case.corrections.append(correction)
     session.flush()
     return correction

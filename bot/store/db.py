@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -87,3 +88,13 @@ def utcnow() -> datetime:
 
 def from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
+
+
+LAST_EPOCH = 32_503_680_000.0  # 3000-01-01
+
+
+def usable_epoch(seconds: float | None) -> float | None:
+    """A Unix time from an event, or None when it is not one (NaN, negative, past the year 3000)."""
+    if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or not 0 <= seconds < LAST_EPOCH:
+        return None
+    return seconds

@@ -16,11 +16,13 @@ from sqlalchemy import and_, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Select
 
-from bot.store import search
+from bot.store import inputs, search
+from bot.store.cases import ATTENTION
 from bot.store.models import BOOKED, TRIAGE_LEVELS, Case
 
 PAGE_SIZE = 50
 NOT_COMPLETED = "none"  # the level filter's value for conversations without a triage outcome
+MAX_SEARCH = 200  # characters of a search box query
 
 
 @dataclass(frozen=True)
@@ -37,29 +39,19 @@ class InboxFilter:
 
     @classmethod
     def from_args(cls, get: Callable[[str], str | None]) -> InboxFilter:
-        """From query-string values; anything malformed is ignored rather than an error."""
-
-        def day(name: str) -> date | None:
-            try:
-                return date.fromisoformat(get(name) or "")
-            except ValueError:
-                return None
+        """From query-string values; empty ones are unset, malformed ones raise inputs.InputError."""
 
         def yes_no(name: str) -> bool | None:
-            return {"yes": True, "no": False}.get(get(name) or "")
+            return {"yes": True, "no": False, None: None}[inputs.choice(get(name), name, ("yes", "no"))]
 
-        def word(name: str, max_length: int = 64) -> str | None:
-            value = (get(name) or "").strip()
-            return value if value and len(value) <= max_length else None
-
-        level = word("level")
         return cls(
-            since=day("since"), until=day("until"),
-            level=level if level in (*TRIAGE_LEVELS, NOT_COMPLETED) else None,
-            condition=word("condition"), channel=word("channel"),
+            since=inputs.day(get("since"), "since"), until=inputs.day(get("until"), "until"),
+            level=inputs.choice(get("level"), "level", (*TRIAGE_LEVELS, NOT_COMPLETED)),
+            condition=inputs.word(get("condition"), "condition"),
+            channel=inputs.word(get("channel"), "channel"),
             booked=yes_no("booked"), reviewed=yes_no("reviewed"),
-            red_flags_only=(get("red_flags") or "") == "yes",
-            text=(get("q") or "").strip()[:200],
+            red_flags_only=inputs.choice(get("red_flags"), "red_flags", ("yes",)) == "yes",
+            text=inputs.free_text(get("q"), MAX_SEARCH),
         )
 
     def as_args(self) -> dict[str, str]:
@@ -129,16 +121,15 @@ def _cursor(case: Case, *, rank: bool = False) -> str:
     return f"{case.attention_rank}_{key}" if rank else key
 
 
-def _parse_cursor(token: str | None, *, rank: bool = False) -> tuple | None:
+def _parse_cursor(token: str | None, name: str, *, rank: bool = False) -> tuple | None:
+    """A cursor from `_cursor`, range-checked; None when empty. Anything else raises inputs.InputError."""
     if not token:
         return None
-    try:
-        parts = token.split("_")
-        if rank:
-            return int(parts[0]), datetime.fromisoformat(parts[1]), int(parts[2])
-        return datetime.fromisoformat(parts[0]), int(parts[1])
-    except (ValueError, IndexError):
-        return None
+    parts = token.split("_")
+    if len(parts) != (3 if rank else 2):
+        raise inputs.InputError(name)
+    key = inputs.moment(parts[-2], name), inputs.record_id(parts[-1], name)
+    return (inputs.small_number(parts[0], name, len(ATTENTION)), *key) if rank else key
 
 
 def _with_details(query: Select) -> Select:
@@ -150,7 +141,7 @@ def inbox_page(session: Session, f: InboxFilter, tz: ZoneInfo, *, after: str | N
     """Newest first. `after` is an `older` cursor (next page), `before` a `newer` one (previous page)."""
     key = tuple_(Case.started_at, Case.id)
     query = _with_details(apply_filter(session, select(Case), f, tz))
-    before_key, after_key = _parse_cursor(before), _parse_cursor(after)
+    before_key, after_key = _parse_cursor(before, "before"), _parse_cursor(after, "after")
     if before_key:
         rows = list(session.execute(query.where(key > before_key)
                                     .order_by(Case.started_at.asc(), Case.id.asc()).limit(limit + 1)).scalars())
@@ -173,7 +164,7 @@ def count(session: Session, f: InboxFilter, tz: ZoneInfo) -> int:
 def attention_page(session: Session, *, after: str | None = None, limit: int = PAGE_SIZE) -> Page:
     """Cases with something pending, most pressing first (cases.ATTENTION), then newest first."""
     query = _with_details(select(Case).where(Case.attention_rank.is_not(None)))
-    after_key = _parse_cursor(after, rank=True)
+    after_key = _parse_cursor(after, "after", rank=True)
     if after_key:
         rank, started, case_id = after_key
         same_rank_older = and_(Case.attention_rank == rank, tuple_(Case.started_at, Case.id) < (started, case_id))

@@ -1,4 +1,8 @@
-"""A conversation's messages, read from Rasa's events for the conversation page and exports."""
+"""A conversation's messages, read from Rasa's events for the conversation page and exports.
+
+Every string is cleaned (bot.store.safe_text): a lone surrogate in a message must not stop the page
+or the export from being encoded.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.store.db import from_epoch
+from bot.store.db import from_epoch, usable_epoch
 from bot.store.models import events
+from bot.store.safe_text import clean_data
 
 
 @dataclass(frozen=True)
@@ -30,10 +35,12 @@ def raw_events(session: Session, conversation_id: str) -> Iterator[dict[str, Any
         .where(events.c.sender_id == conversation_id).order_by(events.c.id)
     for event_id, type_name, timestamp, data in session.execute(query):
         try:
-            body = json.loads(data) if data else {}
-        except ValueError:
+            body = clean_data(json.loads(data)) if data else {}
+        except (ValueError, RecursionError):
             body = {"unreadable": True}
-        yield {"id": event_id, "type": type_name, "timestamp": timestamp, "data": body}
+        if not isinstance(body, dict):
+            body = {"unreadable": True}
+        yield {"id": event_id, "type": clean_data(type_name), "timestamp": usable_epoch(timestamp), "data": body}
 
 
 def messages(session: Session, conversation_id: str) -> list[Message]:
@@ -44,7 +51,9 @@ def messages(session: Session, conversation_id: str) -> list[Message]:
         if event["type"] == "session_started" and found:
             found.append(Message("session", "New session", at))
         elif event["type"] == "bot":
-            buttons = [b for b in ((data.get("data") or {}).get("buttons") or []) if isinstance(b, dict)]
+            extra = data.get("data")
+            offered_buttons = extra.get("buttons") if isinstance(extra, dict) else None
+            buttons = [b for b in offered_buttons if isinstance(b, dict)] if isinstance(offered_buttons, list) else []
             offered = {str(b.get("payload")): str(b.get("title", "")) for b in buttons}
             titles = [str(b.get("title", "")) for b in buttons]
             found.append(Message("assistant", str(data.get("text") or ""), at, titles))

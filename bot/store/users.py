@@ -46,6 +46,8 @@ def create_user(session: Session, username: str, password: str, role: str) -> St
 
 
 def find_user(session: Session, username: str) -> StaffUser | None:
+    if not USERNAME.match(username.strip()):
+        return None  # no user has such a name, and a NUL in it would be refused by PostgreSQL
     return session.execute(select(StaffUser).where(func.lower(StaffUser.username) == username.strip().lower())
                            ).scalar_one_or_none()
 

@@ -147,10 +147,9 @@ def add_users(url: str, *names: str) -> None:
             create_user(session, name, PASSWORD, name if name in ROLES else "receptionist")
 
 
-@pytest.fixture(scope="session")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    workdir = tmp_path_factory.mktemp("console")
-    url = fresh_sqlite(workdir)
+@contextmanager
+def running_console(url: str, workdir: Path) -> Iterator[Console]:
+    """`python -m bot.console` on a free port over the database at url, with a user for each role."""
     add_users(url, *ROLES)
     port = free_port()
     env = dict(os.environ, DATABASE_URL=url, CONSOLE_PORT=str(port), CONSOLE_SECRET=secrets.token_urlsafe(32),
@@ -161,6 +160,25 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             yield server
     finally:
         get_engine(url).dispose()
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    workdir = tmp_path_factory.mktemp("console")
+    with running_console(fresh_sqlite(workdir), workdir) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], scope="module")
+def console_each_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """A console of the module's own on a fresh SQLite file, then on a fresh PostgreSQL schema."""
+    workdir = tmp_path_factory.mktemp(f"console-{request.param}")
+    if request.param == "sqlite":
+        with running_console(fresh_sqlite(workdir), workdir) as server:
+            yield server
+    else:
+        with fresh_postgresql() as url, running_console(url, workdir) as server:
+            yield server
 
 
 def new_case(url: str, sender: str, turns: list, *, channel: str = "rest", start: float | None = None,

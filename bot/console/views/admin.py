@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.console.auth import guarded
 from bot.console.render import refuse, render
-from bot.store import audit, users
+from bot.store import audit, inputs, users
 from bot.store.models import StaffUser
 
 bp = Blueprint("admin")
@@ -43,7 +43,7 @@ async def create_user(request: Request) -> HTTPResponse:
     return redirect("/admin/users?done=created", status=303)
 
 
-@bp.post("/admin/users/<user_id:int>")
+@bp.post("/admin/users/<user_id:id>")
 @guarded("admin")
 async def update_user(request: Request, user_id: int) -> HTTPResponse:
     form, session, acting = request.form, request.ctx.db, request.ctx.user
@@ -73,7 +73,6 @@ async def update_user(request: Request, user_id: int) -> HTTPResponse:
 @bp.get("/admin/audit")
 @guarded("admin")
 async def audit_log(request: Request) -> HTTPResponse:
-    before = request.args.get("before")
-    entries = audit.recent(request.ctx.db, before_id=int(before) if before and before.isdigit() else None)
+    entries = audit.recent(request.ctx.db, before_id=inputs.optional_id(request.args.get("before"), "before"))
     return render(request, "audit.html", entries=entries,
                   older=entries[-1].id if len(entries) == 100 else None)

@@ -13,6 +13,7 @@ from bot.console.render import refuse, render
 from bot.store import audit, cases, transcript
 from bot.store.erasure import erase_conversation
 from bot.store.models import Booking, Case, as_dict, events
+from bot.store.safe_text import clean_data
 from bot.store.sync import sync_events
 from bot.triage.vocabulary import CONDITIONS, RED_FLAG_CONDITIONS
 
@@ -27,7 +28,7 @@ def _missing(request: Request) -> HTTPResponse:
     return refuse(request, 404, "There is no such conversation. It may have been erased.")
 
 
-@bp.get("/cases/<case_id:int>")
+@bp.get("/cases/<case_id:id>")
 @guarded("receptionist")
 async def show(request: Request, case_id: int) -> HTTPResponse:
     session = request.ctx.db
@@ -42,7 +43,7 @@ async def show(request: Request, case_id: int) -> HTTPResponse:
                   bookings=bookings, error=request.args.get("error"))
 
 
-@bp.post("/cases/<case_id:int>/notes")
+@bp.post("/cases/<case_id:id>/notes")
 @guarded("receptionist")
 async def add_note(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
@@ -56,7 +57,7 @@ async def add_note(request: Request, case_id: int) -> HTTPResponse:
     return redirect(f"/cases/{case.id}#notes", status=303)
 
 
-@bp.post("/cases/<case_id:int>/review")
+@bp.post("/cases/<case_id:id>/review")
 @guarded("receptionist")
 async def review(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
@@ -68,7 +69,7 @@ async def review(request: Request, case_id: int) -> HTTPResponse:
     return redirect(f"/cases/{case.id}", status=303)
 
 
-@bp.post("/cases/<case_id:int>/correction")
+@bp.post("/cases/<case_id:id>/correction")
 @guarded("clinician")
 async def correct(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
@@ -87,7 +88,7 @@ async def correct(request: Request, case_id: int) -> HTTPResponse:
     return redirect(f"/cases/{case.id}#correction", status=303)
 
 
-@bp.get("/cases/<case_id:int>/export.json")
+@bp.get("/cases/<case_id:id>/export.json")
 @guarded("receptionist")
 async def export_json(request: Request, case_id: int) -> HTTPResponse:
     session = request.ctx.db
@@ -95,12 +96,12 @@ async def export_json(request: Request, case_id: int) -> HTTPResponse:
     if case is None:
         return _missing(request)
     audit.record(session, request.ctx.user.username, "export_json", case.id)
-    body = {**as_dict(case), "events": list(transcript.raw_events(session, case.conversation_id))}
+    body = {**clean_data(as_dict(case)), "events": list(transcript.raw_events(session, case.conversation_id))}
     return HTTPResponse(json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="case-{case.id}.json"'})
 
 
-@bp.get("/cases/<case_id:int>/erase")
+@bp.get("/cases/<case_id:id>/erase")
 @guarded("admin")
 async def confirm_erase(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
@@ -111,7 +112,7 @@ async def confirm_erase(request: Request, case_id: int) -> HTTPResponse:
     return render(request, "erase.html", case=case, event_count=count)
 
 
-@bp.post("/cases/<case_id:int>/erase")
+@bp.post("/cases/<case_id:id>/erase")
 @guarded("admin")
 async def erase(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
@@ -10,19 +10,12 @@ from sanic.response import HTTPResponse
 from bot.console.auth import guarded
 from bot.console.charts import Bar, bar_chart
 from bot.console.render import LEVEL_LABELS, condition_label, render
-from bot.store import stats
+from bot.store import inputs, stats
 from bot.store.sync import sync_events
 
 bp = Blueprint("dashboard")
 DEFAULT_DAYS = 30
 TOP_CONDITIONS = 12
-
-
-def _day(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return default
 
 
 @bp.get("/dashboard")
@@ -31,8 +24,8 @@ async def dashboard(request: Request) -> HTTPResponse:
     session, tz = request.ctx.db, request.app.ctx.settings.timezone
     sync_events(session)
     today = datetime.now(tz).date()
-    until = _day(request.args.get("until"), today)
-    since = _day(request.args.get("since"), until - timedelta(days=DEFAULT_DAYS - 1))
+    until = inputs.day(request.args.get("until"), "until") or today
+    since = inputs.day(request.args.get("since"), "since") or until - timedelta(days=DEFAULT_DAYS - 1)
     if since > until:
         since, until = until, since
     figures = stats.dashboard(session, since, until, tz)

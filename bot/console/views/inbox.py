@@ -13,8 +13,9 @@ from sanic.response import HTTPResponse, redirect
 
 from bot.console.auth import guarded
 from bot.console.render import LEVEL_LABELS, condition_label, render
-from bot.store import audit, queries
+from bot.store import audit, inputs, queries
 from bot.store.models import Case
+from bot.store.safe_text import clean
 from bot.store.sync import sync_events
 
 bp = Blueprint("inbox")
@@ -40,7 +41,8 @@ async def inbox(request: Request) -> HTTPResponse:
                               before=request.args.get("before"))
     return render(request, "inbox.html", page=page, selected=selected, args=selected.as_args(),
                   total=queries.count(session, selected, tz), channels=_channels(request),
-                  attention=queries.attention_count(session), erased=request.args.get("erased"))
+                  attention=queries.attention_count(session),
+                  erased=inputs.optional_id(request.args.get("erased"), "erased"))
 
 
 def _channels(request: Request) -> list[str]:
@@ -100,6 +102,7 @@ def _row(case: Case, tz: ZoneInfo) -> list:
 
 def _safe(value: object) -> object:
     """Spreadsheets run cells that start with = + - @ as formulas: a patient's words must stay text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    value = clean(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
