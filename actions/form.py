@@ -20,7 +20,8 @@ class ValidateTriageForm(FormValidationAction):
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[str]:
         # One slot at a time, chosen by the engine; an empty list ends the form.
-        key = dialogue.next_slot(dialogue.answers_from_slots(tracker.current_slot_values()))
+        slots = tracker.current_slot_values()
+        key = dialogue.next_slot(dialogue.answers_from_slots(slots), slots.get(dialogue.UNCLEAR_FLAGS))
         return [key] if key else []
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from bot.clinic import Clinic
 from bot.language import looks_english
 from bot.nlu.entities import EXTRACTOR_NAME, entities_to_answers
-from bot.nlu.extractor import answer
+from bot.nlu.extractor import answer, checklist_hints
+from bot.nlu.numbers import choice_numbers
 from bot.triage import Assessment, assess, explain_question, next_question, prompt
 from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, AnswerError, normalise
 
@@ -22,6 +23,8 @@ from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, An
 QUESTION_SLOTS: tuple[str, ...] = (*ANSWERS, RED_FLAG_CHECKLIST)
 # Rasa's name for entities parsed from a "/intent{...}" payload.
 PAYLOAD_EXTRACTOR = "RegexMessageHandler"
+# Slot: red flags a checklist reply may mean without stating them; each is asked on its own next.
+UNCLEAR_FLAGS = "unclear_flags"
 # How many other possibilities the result names after the best fit.
 OTHER_POSSIBILITIES = 2
 # Conditions passed on in likely_conditions (after any red-flag conditions).
@@ -54,20 +57,39 @@ def read_message(text: str, entities: list[dict[str, Any]], requested: str | Non
     quick reply; otherwise a short reply ("yep", "3") is read as an answer to the question that
     was asked. A later answer replaces an earlier one (corrections), except that triggers
     accumulate and a red flag once raised stays raised.
+
+    A reply to the red-flag checklist counts as "none" only when it says so; a number picks a sign
+    from the numbered list; words that may mean a sign without stating it go to UNCLEAR_FLAGS, so
+    each of those signs is asked next, yes or no.
     """
     found = entities_to_answers([e for e in entities if e.get("extractor") == EXTRACTOR_NAME])
     found.update(_tapped(entities))
+    unclear: list[str] | None = None
     if requested in QUESTION_SLOTS and requested not in found:
-        reply = answer(requested, text)
         if requested == RED_FLAG_CHECKLIST:
-            found.update(_checklist(reply, found))
-        elif reply is not None:
-            found[requested] = reply
+            found.update(_checklist(_picked(text, current) or answer(requested, text), found))
+            unclear = [key for key in checklist_hints(text) if key not in found]
+        else:
+            reply = answer(requested, text)
+            if reply is not None:
+                found[requested] = reply
     merged = _merge(found, current)
     if RED_FLAG_CHECKLIST in merged:  # the checklist slot records which flags were present when it was answered
         now = {**current, **merged}
         merged[RED_FLAG_CHECKLIST] = [key for key in RED_FLAG_KEYS if now.get(key) is True]
-    return {key: value for key, value in merged.items() if current.get(key) != value}
+    changes = {key: value for key, value in merged.items() if current.get(key) != value}
+    if unclear is not None:
+        changes[UNCLEAR_FLAGS] = unclear
+    return changes
+
+
+def _picked(text: str, current: dict[str, Any]) -> dict[str, bool] | None:
+    """"4", "the 4th one", "1 and 3": the signs picked from the numbered checklist the patient saw."""
+    shown = [key for key, _ in prompt(RED_FLAG_CHECKLIST, current).items]
+    picks = choice_numbers(text, len(shown))
+    if not picks:
+        return None
+    return {key: n in picks for n, key in enumerate(shown, start=1)}
 
 
 def _tapped(entities: list[dict[str, Any]]) -> dict[str, Any]:
@@ -77,8 +99,11 @@ def _tapped(entities: list[dict[str, Any]]) -> dict[str, Any]:
         key, value = entity.get("entity"), entity.get("value")
         if entity.get("extractor") != PAYLOAD_EXTRACTOR or key not in QUESTION_SLOTS:
             continue
-        if key == RED_FLAG_CHECKLIST:
-            answers.update(_checklist({flag: False for flag in RED_FLAG_KEYS} if value == "none" else None, answers))
+        if key == RED_FLAG_CHECKLIST:  # "None of these", or the quick reply of one sign
+            if value == "none":
+                answers.update(_checklist(dict.fromkeys(RED_FLAG_KEYS, False), answers))
+            elif value in RED_FLAG_KEYS:
+                answers[value] = True
             continue
         if ANSWERS[key].kind == "list" and isinstance(value, str):
             value = [value]  # a quick reply names one trigger
@@ -107,8 +132,14 @@ def _merge(found: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def next_slot(answers: dict[str, Any]) -> str | None:
-    return next_question(answers)
+def next_slot(answers: dict[str, Any], unclear: list[str] | None = None) -> str | None:
+    """The engine's next question, after any red flag a checklist reply left unclear (never an
+    emergency's result delayed for it)."""
+    key = next_question(answers)
+    pending = [flag for flag in unclear or () if flag in RED_FLAG_KEYS and flag not in answers]
+    if pending and (key is not None or assess(answers).triage_level != "emergency"):
+        return pending[0]
+    return key
 
 
 def ask(slot: str, answers: dict[str, Any], clinic: Clinic, said: Collection[str] = ()) -> list[Message]:

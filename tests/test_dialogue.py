@@ -96,7 +96,7 @@ def test_why_explains_the_question_being_asked() -> None:
 def test_an_urgent_red_flag_is_acted_on_before_the_safety_check() -> None:
     instruction, checklist = dialogue.ask("red_flags", {"calf_swelling": True, "onset": "gradual"}, CLINIC)
     assert "today" in instruction.text.lower() or "hours" in instruction.text.lower()
-    assert checklist.buttons and "none" in checklist.buttons[0]["payload"]
+    assert checklist.buttons and "none" in checklist.buttons[-1]["payload"]
     assert len(dialogue.ask("red_flags", {"onset": "gradual"}, CLINIC)) == 1  # no flag, no instruction
 
 

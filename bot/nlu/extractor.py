@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 import spacy
+from rapidfuzz import fuzz
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 from spacy.util import filter_spans
@@ -578,16 +579,49 @@ class Extractor:
         return max(marks)[2]  # the one ending last; on a tie the longer ("there was not" > "there was")
 
     def _answer_red_flags(self, text: str) -> dict[str, bool] | None:
+        """The signs a checklist reply names (the others false), or all false for a clear "none"; None
+        when unclear. A sign a word may mean but the reply does not state is left out: it is asked.
+
+        "None" needs a none/no/nothing reply with no word that may mean a sign: "swole n sore" holds
+        a "n" (no) but also "calf", so it is unclear, never a silent "none of these".
+        """
         a = self.analyse(text)
         keys = set(RED_FLAG_KEYS)
-        named = {f.key: f.value for f in self._findings(a, keys)}
-        if named:
-            return {k: named.get(k) is True for k in RED_FLAG_KEYS}
-        if a.spans("unknown") or self._is_question(a):
+        findings = self._findings(a, keys)
+        named = {f.key: f.value for f in findings}
+        hinted = set(self._hints(a, findings))
+        if named:  # the signs named; the rest are "no", except those a word may mean (asked next)
+            return {k: named.get(k) is True for k in RED_FLAG_KEYS if k in named or k not in hinted}
+        if a.spans("unknown") or self._is_question(a) or hinted:
             return None
         if a.spans("none_of_those") or self._yes_no(a) is False:
             return dict.fromkeys(RED_FLAG_KEYS, False)
         return None
+
+    def checklist_hints(self, text: str) -> list[str]:
+        """Red flags a checklist reply may mean without stating them, in checklist order."""
+        a = self.analyse(text)
+        return self._hints(a, self._findings(a, set(RED_FLAG_KEYS)))
+
+    def _hints(self, a: _Analysis, findings: list[Finding]) -> list[str]:
+        """Hint words outside the words that state a sign ("can't put weight on it" is not weight loss)."""
+        stated = [(f.start, f.end) for f in findings]
+        words = [t.norm_ for t in a.doc if t.is_alpha and len(t.norm_) >= 3
+                 and not any(start <= t.idx < end for start, end in stated)]
+        hinted = {key for key, cues in self.lex.checklist_hints.items()
+                  if any(_cue_matches(cue, word) for cue in cues for word in words)}
+        return [key for key in RED_FLAG_KEYS if key in hinted]
+
+
+# How close a misspelt word must be to a hint word (rapidfuzz ratio, 0-100): "calfs" ~ "calf" is 89.
+FUZZY_HINT = 85
+
+
+def _cue_matches(cue: str, word: str) -> bool:
+    if cue.endswith("*"):
+        stem = cue[:-1]
+        return word.startswith(stem) or (len(word) >= 5 and fuzz.ratio(stem, word[: len(stem)]) >= FUZZY_HINT)
+    return word == cue or (len(cue) >= 4 and fuzz.ratio(cue, word) >= FUZZY_HINT)
 
 
 def _segment(doc: Doc) -> tuple[list[int], list[int], set[int]]:
@@ -631,6 +665,13 @@ def findings(text: str) -> list[Finding]:
         return get_extractor().findings(text)
     except (ValueError, KeyError, IndexError):
         return []
+
+
+def checklist_hints(text: str) -> list[str]:
+    """Red flags a reply to the checklist may mean but does not state (asked about one by one)."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    return get_extractor().checklist_hints(text)
 
 
 def answer(key: str, text: str) -> Any | None:

@@ -82,6 +82,10 @@ class Lexicon:
         return {k: [str(p) for p in v] for k, v in (self.data.get("cues") or {}).items()}
 
     @property
+    def checklist_hints(self) -> dict[str, list[str]]:
+        return {str(k): [str(w).lower() for w in v] for k, v in (self.data.get("checklist_hints") or {}).items()}
+
+    @property
     def replies(self) -> dict[str, list[str]]:
         names = {True: "yes", False: "no"}  # unquoted yes:/no: keys load as bools
         return {names.get(k, k): [str(p) for p in v] for k, v in (self.data.get("replies") or {}).items()}

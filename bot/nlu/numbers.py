@@ -366,3 +366,32 @@ def _minutes(m: re.Match[str]) -> float | None:
     if m.group("post") == "or two":
         n += 0.5
     return n * 60 if m.group("u").startswith("h") else n
+
+
+# Picking from a numbered list ("4", "number 4", "the 4th one", "1 and 3", "the last one"). A closed
+# set of words, so a few lines beat a dependency; a reply with any other word is not a pick.
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12}
+_PICK_FILLER = {"the", "number", "no", "num", "nr", "option", "item", "one", "ones", "and", "&", "plus", "only",
+                "just", "please", "#", ".", ",", "a", "also", "both", "is", "it", "its", "it's", "that", "those"}
+
+
+def choice_numbers(text: str, count: int) -> list[int] | None:
+    """The 1-based positions a reply picks from a list of `count`, or None if it is not such a reply."""
+    words = re.findall(r"[a-z]+'?[a-z]*|\d+(?:st|nd|rd|th)?|[#&.,]", text.lower())
+    picks: list[int] = []
+    for word in words:
+        number = re.fullmatch(r"(\d+)(?:st|nd|rd|th)?", word)
+        if number:
+            picks.append(int(number.group(1)))
+        elif word in _ORDINALS:
+            picks.append(_ORDINALS[word])
+        elif word == "last":
+            picks.append(count)
+        elif word in WORD_VALUES and 0 < WORD_VALUES[word] <= 12 and word != "one":
+            picks.append(WORD_VALUES[word])
+        elif word not in _PICK_FILLER:
+            return None
+    if not picks or any(not 1 <= n <= count for n in picks):
+        return None
+    return list(dict.fromkeys(picks))

@@ -118,6 +118,7 @@ class Question:
     items: dict[str, str] = field(default_factory=dict)  # red-flag checklist only
     none_text: str = ""
     yes_means: bool = True  # what a plain "yes" answers to a yes/no question
+    item_buttons: dict[str, str] = field(default_factory=dict)  # checklist only: quick-reply title per sign
 
 
 @dataclass(frozen=True)
@@ -490,7 +491,7 @@ def _questions(raw: Any) -> dict[str, Question]:
 
 def _question(key: str, block: Mapping) -> Question:
     where = f"questions.yml: {key}"
-    _unknown_fields(block, {"text", "buttons", "why", "multiple", "items", "none", "yes_means"}, where)
+    _unknown_fields(block, {"text", "buttons", "why", "multiple", "items", "none", "yes_means", "item_buttons"}, where)
     yes_means = block.get("yes_means", True)
     if not isinstance(yes_means, bool) or (not yes_means and ANSWERS.get(key, ANSWERS["age"]).kind != "bool"):
         raise KnowledgeError(f"{where}.yes_means: true or false, and only on a yes/no question")
@@ -503,6 +504,7 @@ def _question(key: str, block: Mapping) -> Question:
         _check_button_value(key, value, f"{where}.buttons[{i}]")
         buttons.append((title, value))
     items: dict[str, str] = {}
+    item_buttons: dict[str, str] = {}
     none_text = ""
     if key == RED_FLAG_CHECKLIST:
         raw_items = _mapping(block.get("items"), f"{where}.items")
@@ -511,8 +513,14 @@ def _question(key: str, block: Mapping) -> Question:
             raise KnowledgeError(f"{where}.items: must word exactly the red flags {', '.join(RED_FLAG_KEYS)}")
         items = {k: _text(raw_items, k, f"{where}.items") for k in RED_FLAG_KEYS}
         none_text = _text(block, "none", where)
+        raw_titles = _mapping(block.get("item_buttons"), f"{where}.item_buttons")
+        if set(raw_titles) != set(RED_FLAG_KEYS):
+            raise KnowledgeError(f"{where}.item_buttons: must title exactly the red flags {', '.join(RED_FLAG_KEYS)}")
+        item_buttons = {k: _text(raw_titles, k, f"{where}.item_buttons") for k in RED_FLAG_KEYS}
+        if any(len(title) > 20 for title in item_buttons.values()):
+            raise KnowledgeError(f"{where}.item_buttons: a title has at most 20 characters (Messenger's limit)")
     return Question(key, _text(block, "text", where), tuple(buttons), _text(block, "why", where),
-                    bool(block.get("multiple", False)), items, none_text, yes_means)
+                    bool(block.get("multiple", False)), items, none_text, yes_means, item_buttons)
 
 
 def _check_button_value(key: str, value: Any, where: str) -> None:

@@ -219,8 +219,9 @@ def prompt(key: str, answers: Mapping[str, Any] | None = None) -> Prompt:
         return Prompt(key, q.text, list(q.buttons), q.multiple, q.why, [], q.yes_means)
     pending = pending_red_flags(normalise(dict(answers or {})))
     items = [(k, label) for k, label in q.items.items() if k in pending]
-    lines = [q.text] + [f"- {label}" for _, label in items] + [q.none_text]
-    return Prompt(key, "\n".join(lines), list(q.buttons), True, q.why, items)
+    lines = [q.text] + [f"{n}. {label}" for n, (_, label) in enumerate(items, start=1)] + [q.none_text]
+    buttons = [(q.item_buttons[k], k) for k, _ in items] + list(q.buttons)
+    return Prompt(key, "\n".join(lines), buttons, True, q.why, items)
 
 
 def _question(key: str):
