@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,6 +10,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue
+
+logger = logging.getLogger(__name__)
 
 
 class ActionExtractAnswers(Action):
@@ -19,10 +22,14 @@ class ActionExtractAnswers(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         message = tracker.latest_message or {}
-        updates = dialogue.read_message(
-            text=message.get("text") or "",
-            entities=message.get("entities") or [],
-            requested=tracker.get_slot("requested_slot"),
-            current=dialogue.answers_from_slots(tracker.current_slot_values()),
-        )
+        try:
+            updates = dialogue.read_message(
+                text=message.get("text") or "",
+                entities=message.get("entities") or [],
+                requested=tracker.get_slot("requested_slot"),
+                current=dialogue.answers_from_slots(tracker.current_slot_values()),
+            )
+        except Exception as error:  # a fault reads the message as no answer: the question is asked again
+            logger.error("reading a message failed: %s", type(error).__name__)  # no patient text in logs
+            return []
         return [SlotSet(key, value) for key, value in updates.items()]

@@ -73,3 +73,21 @@ def test_training_data_is_left_alone(component: KneeSymptomExtractor) -> None:
     data = TrainingData([Message(data={TEXT: "my knee clicks", "intent": "inform"})])
     assert component.process_training_data(data) is data
     assert not data.training_examples[0].get(ENTITIES)
+
+
+def test_an_extractor_fault_fails_loudly_but_not_the_message(component: KneeSymptomExtractor,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    """extract() no longer reads a fault as "nothing found"; the Rasa component logs it (no text) and goes on."""
+    from bot.nlu import extractor
+
+    def broken(self, text):  # a fault inside the extractor, e.g. a bad lexicon edit
+        raise KeyError("no such cue group")
+
+    monkeypatch.setattr(extractor.Extractor, "findings", broken)
+    with pytest.raises(KeyError):
+        extract("my knee hurts on stairs")
+    message = Message(data={TEXT: "my secret knee story"})
+    component.process([message])
+    assert not message.get(ENTITIES)
+    assert "KeyError" in caplog.text and "secret" not in caplog.text
