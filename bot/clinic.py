@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "clinic.yml"
@@ -73,6 +74,7 @@ class Clinic:
     booking_url: str
     address: str
     timezone: str = "Europe/London"
+    country: str = "GB"  # ISO 3166 region: how patients' phone numbers are read ("07700 900123")
     what_to_bring: str = "Please wear or bring shorts so the physio can see your knee."
     # weekday (0 = Monday) -> opening ranges, local time
     opening_hours: dict[int, tuple[tuple[time, time], ...]] = field(default_factory=dict)
@@ -111,7 +113,7 @@ def load_clinic(path: str | Path | None = None) -> Clinic:
 def parse_clinic(data: Any) -> Clinic:
     if not isinstance(data, dict):
         raise ClinicConfigError("must be a mapping")
-    known = {*TEXT_FIELDS, "opening_hours", "practitioners", "appointment_types", "lead_times",
+    known = {*TEXT_FIELDS, "country", "opening_hours", "practitioners", "appointment_types", "lead_times",
              "min_notice_minutes", "booking"}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -145,11 +147,18 @@ def parse_clinic(data: Any) -> Clinic:
     if not isinstance(notice, int) or isinstance(notice, bool) or notice < 0:
         raise ClinicConfigError("min_notice_minutes must be a whole number of minutes, 0 or more")
     return Clinic(
-        **{f: data[f].strip() for f in TEXT_FIELDS},
+        **{f: data[f].strip() for f in TEXT_FIELDS}, country=_country(data.get("country", "GB")),
         opening_hours=_opening_hours(data.get("opening_hours")),
         practitioners=practitioners, appointment_types=types, lead_times=_lead_times(data.get("lead_times")),
         min_notice_minutes=notice, provider=provider, cliniko=cliniko,
     )
+
+
+def _country(value: Any) -> str:
+    code = str(value).strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ClinicConfigError(f"country: {value!r} is not a two-letter country code (e.g. GB, IE, US)")
+    return code
 
 
 def _list(data: dict, key: str) -> list:

@@ -58,3 +58,22 @@ def test_talk_to_a_person_records_a_call_back(running_bot: RunningBot) -> None:
         row = db.execute("select cb.name, cb.phone, cb.preferred_time from callbacks cb join cases c "
                          "on c.id = cb.case_id where c.conversation_id = ?", (sender,)).fetchone()
     assert row == ("Sam Taylor", "+447700900123", "mornings")
+
+
+def test_times_as_people_say_them_through_the_real_servers(running_bot: RunningBot) -> None:
+    """The issue's report: offered 17:00, 17:45 and 18:30, "the first one", then "no I wanted 6.30pm"
+    at the read-back books 18:30 (it used to read back 17:00 again)."""
+    sender = f"when-{uuid.uuid4().hex[:8]}"
+    running_bot.say(sender, "/book")
+    offer = running_bot.say(sender, "wednesday evening")
+    titles = [b["title"] for b in offer[-1]["buttons"] if "booking_pick" in b["payload"]]
+    assert [t[-5:] for t in titles] == ["17:00", "17:45", "18:30"] and all("Wednesday" in t for t in titles)
+    assert "first name" in texts(running_bot.say(sender, "the first one")).lower()
+    running_bot.say(sender, "Sam Taylor")
+    assert titles[0] in texts(running_bot.say(sender, "07700 900123"))
+    readback = texts(running_bot.say(sender, "no I wanted 6.30pm"))
+    assert titles[2] in readback and "Shall I book it?" in readback
+    assert titles[2] in texts(running_bot.say(sender, "yes please"))
+    with sqlite3.connect(running_bot.database) as db:
+        [(starts_at,)] = db.execute("select starts_at from bookings where conversation_id = ?", (sender,)).fetchall()
+    assert starts_at[11:16] in ("18:30", "17:30")  # stored in UTC: 18:30 in London, GMT or BST

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.booking.base import Slot
-from bot.booking.contact import clean_email, clean_name, clean_phone, split_full_name
-from bot.booking.offer import PARTS_OF_DAY, Preference, describe_slot
-from bot.clinic import WEEKDAYS, Clinic
+from bot.booking.choose import Pick, Request, choose
+from bot.booking.contact import clean_email, clean_name, find_phone, split_full_name
+from bot.booking.offer import PARTS_OF_DAY, Looked, Preference, describe_slot
+from bot.booking.when import parse_when
+from bot.booking.wording import text as wording
+from bot.clinic import Clinic
 from bot.dialogue import Message
 
 BOOK, CALLBACK, NONE = "book", "callback", "none"
@@ -33,12 +36,6 @@ REQUIRED = {
 }
 # The intents that take the patient somewhere whatever was asked.
 CANCEL_INTENTS = ("cancel", "goodbye")
-# Ordinals before number words: "the second one" is the second.
-ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": 2, "one": 0, "two": 1,
-            "three": 2}
-LATER = re.compile(r"\b(later|other times?|anything else|something else|more (?:times|options|slots)|none of"
-                   r" (?:those|these|them)|different time|another time)\b", re.I)
-OTHER_DAY = re.compile(r"\b(another|other|different|next) day\b", re.I)
 CHANGE_TIME = re.compile(r"\b(time|day|date|slot|appointment|when)\b", re.I)
 CHANGE_DETAILS = re.compile(r"\b(name|phone|number|email|e-mail|mobile|details|contact)\b", re.I)
 MAX_TEXT = 200
@@ -89,7 +86,7 @@ def required_slots(state: dict[str, Any]) -> list[str]:
 
 
 def read(state: dict[str, Any], text: str, intent: str | None, entities: list[dict[str, Any]],
-         clinic: Clinic) -> Turn:
+         clinic: Clinic, now: datetime | None = None) -> Turn:
     """The slot changes one patient message makes while the form asks `state['requested_slot']`.
 
     Always returns at least one change for the asked slot (None to ask again), so the form keeps
@@ -103,10 +100,15 @@ def read(state: dict[str, Any], text: str, intent: str | None, entities: list[di
         return turn
     if asked in ("booking_contact", "booking_phone"):
         # A typed number can look like "what's the phone number" to the intent classifier: the value wins.
-        attempt = (_read_contact(Turn(), text) if asked == "booking_contact"
-                   else Turn({"booking_phone": _find_phone(text)}))
+        attempt = (_read_contact(Turn(), text, clinic) if asked == "booking_contact"
+                   else Turn({"booking_phone": find_phone(text, clinic.country)}))
         if attempt.updates.get(asked):
             return attempt
+    today = (now or datetime.now(clinic.tz)).astimezone(clinic.tz).date()
+    if intent in CANCEL_INTENTS and asked == "booking_choice" and not payload:
+        said = parse_when(text, today, len(state.get("booking_offered") or []))
+        if said.clock or said.pick is not None or said.about_day:  # "half six" is a time, not a goodbye
+            intent = "inform"
     if intent in CANCEL_INTENTS or payload.get("booking_change") == "cancel":
         turn.updates["booking_cancelled"] = True
         return turn
@@ -121,10 +123,17 @@ def read(state: dict[str, Any], text: str, intent: str | None, entities: list[di
     # "No" only means "change something" at the read-back; elsewhere it is just a reply to read.
     wants_change = intent == "change_booking" or (intent == "deny" and asked == "booking_confirmed")
     change = payload.get("booking_change") or (_change_asked(text) if wants_change else None)
+    if asked == "booking_confirmed" and intent != "affirm" and not payload.get("booking_change"):
+        said = parse_when(text, today)
+        if said.clock or said.about_day or said.about_time_of_day:
+            # "no, I wanted 6.30pm" at the read-back: that time (read back again), or look it up first
+            moved = _read_choice(Turn(), {**state, "booking_preference": None}, text, None, {}, clinic, today)
+            moved.updates["booking_confirmed"] = None
+            return moved
     if change and asked != "booking_choice":
         return _change(turn, change)
     if asked == "booking_choice":
-        return _read_choice(turn, state, text, intent, payload, clinic)
+        return _read_choice(turn, state, text, intent, payload, clinic, today)
     if asked == "booking_first_name":
         full = split_full_name(text)
         if full:
@@ -138,9 +147,9 @@ def read(state: dict[str, Any], text: str, intent: str | None, entities: list[di
         turn.updates["booking_last_name"] = name
         return turn if name else turn.say("Sorry, I need your last name in letters, like \"Taylor\".")
     if asked == "booking_contact":
-        return _read_contact(turn, text)
+        return _read_contact(turn, text, clinic)
     if asked == "booking_phone":
-        phone = _find_phone(text)
+        phone = find_phone(text, clinic.country)
         turn.updates["booking_phone"] = phone
         return turn if phone else turn.say("That doesn't look like a phone number. Please type the number to "
                                            "call, like 07700 900123.")
@@ -176,33 +185,32 @@ def _change(turn: Turn, what: str) -> Turn:
 
 
 def _read_choice(turn: Turn, state: dict[str, Any], text: str, intent: str | None, payload: dict[str, Any],
-                 clinic: Clinic) -> Turn:
-    offered = state.get("booking_offered") or []
-    pick = payload.get("booking_pick")
-    index = _index(pick) if pick is not None else _pick_from_text(text, offered, clinic)
-    if index is not None and 0 <= index < len(offered):
-        turn.updates["booking_choice"] = offered[index]
+                 clinic: Clinic, today: date) -> Turn:
+    offered = [slot_from_state(s) for s in state.get("booking_offered") or []]
+    request = Request.from_state(state.get("booking_preference"))
+    pick = _index(payload.get("booking_pick"))
+    if pick is None and request.proposed and len(offered) == 1 and intent == "affirm":
+        pick = 0  # "yes" to "Wednesday 2 December at 18:30 is free. Shall I book it?"
+    if pick is None:
+        words = str(payload["booking_when"]).replace("_", " ") if payload.get("booking_when") else text
+        choice = choose(parse_when(words, today, len(offered)), offered, clinic, request)
+        if isinstance(choice, Pick):
+            pick = choice.index
+        elif isinstance(choice, Request):
+            turn.updates.update(booking_choice=None, booking_preference=choice.to_state())
+            return turn
+    if pick is not None and 0 <= pick < len(offered):
+        turn.updates.update(booking_choice=slot_to_state(offered[pick]), booking_preference=None)
         return turn
-    when = payload.get("booking_when") or _when_from_text(text)
-    preference = dict(state.get("booking_preference") or {})
-    if when == "later" and offered:
-        preference["after"] = offered[-1]["starts_at"]
-    elif when == "other_day" and offered:
-        preference["other_day_than"] = offered[0]["starts_at"]
-        preference.pop("after", None)
-    elif when in PARTS_OF_DAY:
-        preference = {"part_of_day": when}
-    elif when in WEEKDAYS:
-        preference = {"weekday": WEEKDAYS.index(when)}
-    elif intent == "deny":
+    if intent == "deny" and request.proposed:  # "no" to the one time proposed: the usual offer again
+        turn.updates.update(booking_choice=None, booking_preference=None)
+        return turn
+    if intent == "deny":
         turn.updates["booking_cancelled"] = True
         return turn
-    else:
-        turn.updates["booking_choice"] = None
-        return turn.say("Sorry, which time would you like? Pick one of the buttons, say \"the second one\", "
-                        "or tell me a day or \"mornings\".")
-    turn.updates.update(booking_choice=None, booking_preference=preference)
-    return turn
+    turn.updates["booking_choice"] = None
+    return turn.say("Sorry, which time would you like? Pick one of the buttons, say \"the second one\" or a time "
+                    "like \"half six\", or tell me a day or \"mornings\".")
 
 
 def _index(value: Any) -> int | None:
@@ -212,53 +220,11 @@ def _index(value: Any) -> int | None:
         return None
 
 
-def _pick_from_text(text: str, offered: list[dict[str, Any]], clinic: Clinic) -> int | None:
-    lowered = text.lower().strip()
-    if re.fullmatch(r"[1-3]\.?", lowered):
-        return int(lowered[0]) - 1
-    for word, index in ORDINALS.items():
-        if re.search(rf"\b{word}\b", lowered) and index < len(offered):
-            return len(offered) - 1 if word == "last" else index
-    clock = re.search(r"\b(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\b", lowered)
-    if clock and (clock.group(2) or clock.group(3)):
-        hour, minute = int(clock.group(1)), int(clock.group(2) or 0)
-        if clock.group(3) == "pm" and hour < 12:
-            hour += 12
-        for i, slot in enumerate(offered):
-            local = datetime.fromisoformat(slot["starts_at"]).astimezone(clinic.tz)
-            if (local.hour, local.minute) == (hour, minute) or (local.hour - 12, local.minute) == (hour, minute):
-                return i
-    return None
-
-
-def _when_from_text(text: str) -> str | None:
-    lowered = text.lower()
-    if OTHER_DAY.search(lowered):
-        return "other_day"
-    if LATER.search(lowered):
-        return "later"
-    for day in WEEKDAYS:
-        if re.search(rf"\b{day}s?\b", lowered):
-            return day
-    for part in PARTS_OF_DAY:
-        if part in lowered:
-            return part
-    return None
-
-
-def _find_phone(text: str) -> str | None:
-    for candidate in re.findall(r"\+?[\d][\d\s().-]{7,}\d", text):
-        phone = clean_phone(candidate)
-        if phone:
-            return phone
-    return None
-
-
-def _read_contact(turn: Turn, text: str) -> Turn:
+def _read_contact(turn: Turn, text: str, clinic: Clinic) -> Turn:
     emails = [clean_email(w) for w in re.findall(r"\S+@\S+", text)]
     email = next((e for e in emails if e), None)
     without_email = re.sub(r"\S+@\S+", " ", text)
-    phone = _find_phone(without_email)
+    phone = find_phone(without_email, clinic.country)
     if email or phone:
         turn.updates.update(booking_email=email, booking_phone=phone, booking_contact="given")
         return turn
@@ -291,22 +257,71 @@ def ask(slot: str, state: dict[str, Any], clinic: Clinic) -> Message:
     raise ValueError(f"no question for {slot}")
 
 
-def offer_message(slots: list[Slot], state: dict[str, Any], clinic: Clinic) -> Message:
-    preference = state.get("booking_preference") or {}
-    wanted = Preference(preference.get("part_of_day"), preference.get("weekday")).describe()
-    buttons = [{"title": describe_slot(s, clinic), "payload": f'/inform{{"booking_pick":"{i}"}}'}
-               for i, s in enumerate(slots)]
-    buttons += [{"title": "Later", "payload": '/inform{"booking_when":"later"}'},
-                {"title": "Another day", "payload": '/inform{"booking_when":"other_day"}'}]
-    buttons += [{"title": f"{part.capitalize()}s", "payload": f'/inform{{"booking_when":"{part}"}}'}
-                for part in PARTS_OF_DAY if part != preference.get("part_of_day")]
-    buttons.append({"title": "Talk to a person", "payload": "/human"})
+def offer_message(slots: list[Slot], preference: Preference, clinic: Clinic) -> Message:
+    wanted = preference.describe()
     times = "\n".join(f"{i + 1}. {describe_slot(s, clinic)}" for i, s in enumerate(slots))
     return Message(f"Here are the next free times for an {clinic.bookable_type.name.lower()} "
                    f"({clinic.bookable_type.minutes} minutes){wanted}:\n{times}\n"
                    "Which suits you? Or is there a time of day or a day of the week that suits you better "
                    "(mornings, afternoons, evenings, or say a day)? You can also say \"later\" or \"another day\".",
-                   buttons)
+                   _choice_buttons(slots, preference.part_of_day, clinic))
+
+
+def _choice_buttons(slots: list[Slot] | tuple[Slot, ...], part_of_day: str | None,
+                    clinic: Clinic) -> list[dict[str, str]]:
+    buttons = [_pick_button(describe_slot(s, clinic), i) for i, s in enumerate(slots)]
+    buttons += [{"title": "Later", "payload": '/inform{"booking_when":"later"}'},
+                {"title": "Another day", "payload": '/inform{"booking_when":"other_day"}'}]
+    buttons += [{"title": f"{part.capitalize()}s", "payload": f'/inform{{"booking_when":"{part}"}}'}
+                for part in PARTS_OF_DAY if part != part_of_day]
+    buttons.append({"title": "Talk to a person", "payload": "/human"})
+    return buttons
+
+
+def _pick_button(title: str, index: int) -> dict[str, str]:
+    return {"title": title, "payload": f'/inform{{"booking_pick":"{index}"}}'}
+
+
+def _when_button(title: str, when: str) -> dict[str, str]:
+    return {"title": title, "payload": f'/inform{{"booking_when":"{when}"}}'}
+
+
+def proposal_message(slot: Slot, clinic: Clinic) -> Message:
+    """A free time the patient named that was not on the list: say so and ask."""
+    described = describe_slot(slot, clinic)
+    return Message(wording("proposal", slot=described),
+                   [_pick_button(wording("proposal_yes", slot=described), 0),
+                    _when_button(wording("other_times"), "later"), {"title": "Talk to a person", "payload": "/human"}])
+
+
+def nearest_message(looked: Looked, clinic: Clinic) -> Message:
+    """The time named is not free (or the clinic is closed then): the nearest free times."""
+    local = looked.wanted.astimezone(clinic.tz)
+    wanted = f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
+    opening = wording("none_at" if looked.open_then else "closed", wanted=wanted)
+    times = "\n".join(f"{i + 1}. {describe_slot(s, clinic)}" for i, s in enumerate(looked.nearest))
+    return Message(f"{opening} {wording('nearest', times=times)}", _choice_buttons(looked.nearest, None, clinic))
+
+
+def which_message(request: Request, clinic: Clinic) -> Message:
+    """An answer that could mean two times: ask which, never guess."""
+    described = [describe_slot(s, clinic) for s in request.between]
+    buttons = [_pick_button(d, i) for i, d in enumerate(described)]
+    if request.or_day:
+        day = f"{request.or_day:%A} {request.or_day.day} {request.or_day:%B}"
+        buttons.append(_when_button(day, day))
+        return Message(wording("pick_or_day", ordinal=_ORDINALS[min(len(_ORDINALS) - 1, request.or_day.day - 1)],
+                               slot=described[0], day=day), buttons)
+    return Message(wording("which_of", options=", ".join(described[:-1]) + " or " + described[-1]), buttons)
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+
+
+def morning_or_evening_message(clocks: tuple[time, ...]) -> Message:
+    first, second = (f"{t:%H:%M}" for t in clocks[:2])
+    return Message(wording("morning_or_evening", first=first, second=second),
+                   [_when_button(first, first), _when_button(second, second)])
 
 
 def no_slots_message(state: dict[str, Any], clinic: Clinic) -> Message:

@@ -23,6 +23,7 @@ from typing import Any
 import requests
 
 from bot.booking.base import BookingError, Confirmation, Patient, Slot, SlotTaken
+from bot.booking.contact import clean_phone
 from bot.booking.hours import days_between
 from bot.clinic import Clinic
 
@@ -110,7 +111,7 @@ class ClinikoProvider:
     def _find_or_create_patient(self, patient: Patient) -> str:
         query = [f"last_name:={patient.last_name}", f"first_name:={patient.first_name}"]
         for candidate in self._pages("/patients", "patients", {"q[]": query, "per_page": PER_PAGE}):
-            if _same_person(candidate, patient):
+            if _same_person(candidate, patient, self.clinic.country):
                 return str(candidate["id"])
         body: dict[str, Any] = {"first_name": patient.first_name, "last_name": patient.last_name}
         if patient.email:
@@ -205,14 +206,13 @@ def _windows(days: list[date]) -> Iterator[tuple[date, date]]:
         yield chunk[0], chunk[-1]
 
 
-def _same_person(candidate: dict[str, Any], patient: Patient) -> bool:
+def _same_person(candidate: dict[str, Any], patient: Patient, country: str) -> bool:
     """A name match is not enough: the email or a phone number has to match too."""
     if patient.email and (candidate.get("email") or "").lower() == patient.email.lower():
         return True
-    # The last 9 digits: the same number written nationally (07700...) or internationally (+447700...).
-    numbers = {re.sub(r"\D", "", str(n.get("number", "")))[-9:] for n in candidate.get("patient_phone_numbers") or []}
-    digits = re.sub(r"\D", "", patient.phone or "")[-9:]
-    return len(digits) == 9 and digits in numbers
+    # Cliniko keeps numbers as staff typed them (07700..., +44 7700...): compared in E.164, read in the clinic's country
+    numbers = {clean_phone(str(n.get("number", "")), country) for n in candidate.get("patient_phone_numbers") or []}
+    return bool(patient.phone) and clean_phone(patient.phone, country) in numbers - {None}
 
 
 def _parse_time(value: Any) -> datetime | None:

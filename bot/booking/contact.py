@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
 # Letters from any alphabet, with the joiners real names use (O'Neill, Smith-Jones, St. John).
 NAME = re.compile(r"^[^\W\d_]+(?:[ '’.-][^\W\d_]+)*\.?$")
-EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+DEFAULT_COUNTRY = "GB"  # the clinic file's `country` sets it for each clinic
+WHATSAPP_PREFIX = re.compile(r"^(?:whatsapp:\s*|(?:https?://)?wa\.me/)", re.I)
 # Everyday words that make a reply a sentence, not a name ("I don't know", "talk to a person").
 NOT_NAMES = frozenset("""i me my you your it a an the to of and or not no yes yeah nope don't dont know why what who
 how is are am do does can could would will want need talk speak person human someone somebody call phone book
@@ -36,26 +39,54 @@ def split_full_name(text: str) -> tuple[str, str] | None:
     return first, last
 
 
-def clean_phone(text: str, country_code: str = "44") -> str | None:
-    """A phone number in international form (+447700900123); None if it cannot be a phone number."""
-    raw = text.strip().replace("(0)", "")  # "+44 (0)20 ..." : the national 0 written beside the country code
-    if not raw or re.search(r"[^\d\s()+.-]", raw) or raw.count("+") > 1 or ("+" in raw and not raw.startswith("+")):
+def clean_phone(text: str, country: str = DEFAULT_COUNTRY) -> str | None:
+    """A phone number in E.164 (+447700900123), read in the clinic's country; None if it cannot be one.
+
+    National ("07700 900123") and international ("+44 7700 900123", "0044 ...") forms are read by
+    phonenumbers; a WhatsApp number may come as "wa.me/447700900123" or bare digits with the country
+    code. A number of its country's general shape and length is accepted even when phonenumbers doesn't
+    know its range (the clinic will call it; Ofcom's drama numbers 07700 900xxx are such).
+    """
+    raw = WHATSAPP_PREFIX.sub("", " ".join(text.split()))
+    if not raw or len(raw) > 40 or re.search(r"[^\d\s()+.\-/]", raw):
         return None
-    digits = re.sub(r"\D", "", raw)
-    if raw.startswith("+"):
-        number = digits
-    elif digits.startswith("00"):
-        number = digits[2:]
-    elif digits.startswith("0"):
-        number = country_code + digits[1:]
-    else:
+    attempts = [raw] if raw.startswith(("+", "0")) else [raw, "+" + raw]
+    for attempt in attempts:
+        number = _parse(attempt, country)
+        if number is not None:
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def find_phone(text: str, country: str = DEFAULT_COUNTRY) -> str | None:
+    """The first phone number in a sentence ("my number is 07700 900123, thanks")."""
+    for match in phonenumbers.PhoneNumberMatcher(text[:500], country, leniency=phonenumbers.Leniency.POSSIBLE):
+        phone = clean_phone(match.raw_string, country)
+        if phone:
+            return phone
+    return clean_phone(text, country)  # a WhatsApp form the matcher does not look for
+
+
+def _parse(text: str, country: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(text, country)
+    except phonenumbers.NumberParseException:
         return None
-    return "+" + number if 10 <= len(number) <= 15 and not number.startswith("0") else None
+    if phonenumbers.is_valid_number(number):
+        return number
+    # Not in a range phonenumbers knows, but of the country's general shape and length (drama numbers, new ranges)
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    shape = metadata.general_desc.national_number_pattern if metadata and metadata.general_desc else None
+    national = phonenumbers.national_significant_number(number)
+    possible = phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
+    return number if possible and shape and re.fullmatch(shape, national) else None
 
 
 def clean_email(text: str) -> str | None:
-    text = text.strip().strip("<>.,").strip()
-    if len(text) > 254 or ".." in text or not EMAIL.match(text):
+    """The address, normalised (the domain in lower case), if its syntax is right; no network look-up."""
+    text = text.strip().strip("<>.,;:()").strip()
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
         return None
-    local, domain = text.rsplit("@", 1)
-    return f"{local}@{domain.lower()}"

@@ -7,6 +7,7 @@ booking is recorded as a call-back request with everything collected, and the co
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -21,12 +22,17 @@ from bot.booking.chat import (
     callback_promise,
     cleared,
     confirmation,
+    morning_or_evening_message,
+    nearest_message,
     no_slots_message,
     offer_message,
+    proposal_message,
     slot_from_state,
     slot_to_state,
+    which_message,
 )
-from bot.booking.offer import Preference, next_slots
+from bot.booking.choose import Request
+from bot.booking.offer import Preference, look_up, next_slots
 from bot.clinic import Clinic
 from bot.dialogue import urgent_escalation
 from bot.store import mark_booking, request_callback, session_scope
@@ -37,15 +43,37 @@ DEFAULT_LEVEL = "routine"  # "book" before any triage: the routine lead time
 
 def offer(state: dict[str, Any], clinic: Clinic, provider: BookingProvider, level: str | None,
           now: datetime) -> Turn:
-    """The next three slots for the level and the patient's preference; a call back if listing fails."""
+    """What to offer for the patient's request: a question when their answer could mean two things, the time
+    they named (or the nearest free ones), or the next three slots for the level; a call back if listing fails."""
     level = level if level in clinic.lead_times else DEFAULT_LEVEL
-    wanted = state.get("booking_preference") or {}
-    options = dict(preference=Preference(wanted.get("part_of_day"), wanted.get("weekday")),
-                   after=_time(wanted.get("after")), other_day_than=_time(wanted.get("other_day_than")))
+    request = Request.from_state(state.get("booking_preference"))
     turn = Turn()
+    if request.between:
+        turn.updates.update(booking_offered=[slot_to_state(s) for s in request.between],
+                            booking_preference=replace(request, between=(), or_day=None).to_state())
+        turn.messages.append(which_message(request, clinic))
+        return turn
+    if len(request.clocks) > 1:
+        turn.messages.append(morning_or_evening_message(request.clocks))
+        return turn
     try:
+        if request.clocks:
+            looked = look_up(provider, clinic, level, now=now, clock=request.clocks[0], preference=request.preference)
+            if looked and looked.exact:
+                turn.updates.update(booking_offered=[slot_to_state(looked.exact)],
+                                    booking_preference=replace(request, clocks=(), proposed=True).to_state())
+                turn.messages.append(proposal_message(looked.exact, clinic))
+                return turn
+            if looked and looked.nearest:
+                turn.updates.update(booking_offered=[slot_to_state(s) for s in looked.nearest],
+                                    booking_preference=replace(request, clocks=()).to_state())
+                turn.messages.append(nearest_message(looked, clinic))
+                return turn
+            request = replace(request, clocks=())
+            turn.updates["booking_preference"] = request.to_state()
+        options = dict(preference=request.preference, after=request.after, other_day_than=request.other_day_than)
         slots = next_slots(provider, clinic, level, now=now, **options)
-        if not slots and (options["after"] or options["other_day_than"] or wanted):
+        if not slots and (request.after or request.other_day_than or request.preference != Preference()):
             slots = next_slots(provider, clinic, level, now=now, beyond_lead_time=True, **options)
     except BookingError as error:
         logger.error("booking provider %s cannot list slots: %s", provider.name, error)
@@ -54,7 +82,8 @@ def offer(state: dict[str, Any], clinic: Clinic, provider: BookingProvider, leve
         return turn.say("Sorry, I can't reach our booking diary right now. I'll ask the clinic to call you "
                         "to book instead. What's your first name?")
     turn.updates["booking_offered"] = [slot_to_state(s) for s in slots]
-    turn.messages.append(offer_message(slots, state, clinic) if slots else no_slots_message(state, clinic))
+    turn.messages.append(offer_message(slots, request.preference, clinic) if slots
+                         else no_slots_message(state, clinic))
     return turn
 
 
@@ -124,6 +153,3 @@ def _mark(conversation_id: str, status: str) -> None:
     except SQLAlchemyError as error:
         logger.error("could not record the booking status: %s", type(error).__name__)
 
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.booking.base import BookingProvider, Slot
 from bot.booking.hours import earliest_start, window_end
@@ -18,12 +18,22 @@ LATER_WEEKS = 4
 
 @dataclass(frozen=True)
 class Preference:
+    """Which times suit the patient: any of these left None means no wish about it."""
+
     part_of_day: str | None = None  # morning | afternoon | evening
     weekday: int | None = None  # 0 = Monday
+    day: date | None = None  # one local date
+    from_day: date | None = None  # that date or later ("next week")
+    not_before: time | None = None  # local start times
+    not_after: time | None = None  # starting before it
 
     def matches(self, slot: Slot, clinic: Clinic) -> bool:
         local = slot.starts_at.astimezone(clinic.tz)
         if self.weekday is not None and local.weekday() != self.weekday:
+            return False
+        if (self.day and local.date() != self.day) or (self.from_day and local.date() < self.from_day):
+            return False
+        if (self.not_before and local.time() < self.not_before) or (self.not_after and local.time() >= self.not_after):
             return False
         if self.part_of_day:
             low, high = PARTS_OF_DAY[self.part_of_day]
@@ -31,10 +41,21 @@ class Preference:
         return True
 
     def describe(self) -> str:
-        """' on Friday afternoon', ' in the morning', or '' with no preference."""
-        if self.weekday is not None:
-            return f" on {WEEKDAYS[self.weekday].capitalize()}{' ' + self.part_of_day if self.part_of_day else ''}"
-        return f" in the {self.part_of_day}" if self.part_of_day else ""
+        """' on Friday afternoon', ' on Tuesday 1 December after 16:00', or '' with no preference."""
+        part = f" {self.part_of_day}" if self.part_of_day else ""
+        if self.day:
+            text = f" on {self.day:%A} {self.day.day} {self.day:%B}{part}"
+        elif self.weekday is not None:
+            text = f" on {WEEKDAYS[self.weekday].capitalize()}{part}"
+        else:
+            text = f" in the {self.part_of_day}" if self.part_of_day else ""
+        if self.from_day:
+            text += f" from {self.from_day:%A} {self.from_day.day} {self.from_day:%B}"
+        if self.not_before:
+            text += f" from {self.not_before:%H:%M}"
+        if self.not_after:
+            text += f" before {self.not_after:%H:%M}"
+        return text
 
 
 def next_slots(provider: BookingProvider, clinic: Clinic, level: str, *, now: datetime,
@@ -70,3 +91,54 @@ def describe_slot(slot: Slot, clinic: Clinic) -> str:
     """'Tuesday 3 December at 09:45' in the clinic's time."""
     local = slot.starts_at.astimezone(clinic.tz)
     return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Looked:
+    """The answer to "have you got 18:30 on Wednesday?": the free slot then, or the nearest free ones."""
+
+    wanted: datetime  # the first moment that matched the wish (aware)
+    exact: Slot | None
+    nearest: tuple[Slot, ...]
+    open_then: bool  # the clinic is open at `wanted` (so "taken", not "closed")
+
+
+def look_up(provider: BookingProvider, clinic: Clinic, level: str, *, now: datetime, clock: time,
+            preference: Preference) -> Looked | None:
+    """The slot at `clock` on the first day the preference allows and the clinic is open then, when it is
+    free; otherwise the free slots nearest to that moment.
+
+    Looks within the lead time, and up to the day asked for when that is beyond it. None when the
+    diary has nothing at all to offer in that time.
+    """
+    start, end = earliest_start(clinic, now), window_end(clinic, level, now)
+    if preference.day:
+        end = max(end, datetime.combine(preference.day + timedelta(days=1), time(), clinic.tz))
+    if start >= end:
+        return None
+    free: list[Slot] = []
+    for slot in sorted(provider.available_slots(start, end)):
+        if not free or free[-1].starts_at != slot.starts_at:
+            free.append(slot)
+    days = Preference(day=preference.day, weekday=preference.weekday, from_day=preference.from_day)
+    first_day, last_day = start.astimezone(clinic.tz).date(), end.astimezone(clinic.tz).date()
+    wanted: list[datetime] = []
+    for offset in range((last_day - first_day).days + 1):
+        moment = datetime.combine(first_day + timedelta(days=offset), clock, clinic.tz)
+        probe = Slot(moment, moment, "", "")
+        if start <= moment < end and days.matches(probe, clinic):
+            wanted.append(moment)
+    if not wanted:
+        return None
+    # The first time the clinic is open at that hour on an allowed day: that slot, or the ones around it
+    target = next((m for m in wanted if _open_at(clinic, m)), wanted[0])
+    exact = next((s for s in free if s.starts_at == target), None)  # aware datetimes: equal across zones
+    if exact:
+        return Looked(target, exact, (), True)
+    nearest = sorted(sorted(free, key=lambda s: abs(s.starts_at - target))[:OFFERED])
+    return Looked(target, None, tuple(nearest), _open_at(clinic, target))
+
+
+def _open_at(clinic: Clinic, moment: datetime) -> bool:
+    local = moment.astimezone(clinic.tz)
+    return any(opens <= local.time() < closes for opens, closes in clinic.opening_hours.get(local.weekday(), ()))

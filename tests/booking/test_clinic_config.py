@@ -15,7 +15,7 @@ from tests.booking.clinics import clinic_data
 def test_the_shipped_file_loads_with_everything_the_bot_uses() -> None:
     clinic = load_clinic()
     assert clinic.name and clinic.phone and clinic.emergency_number and clinic.urgent_care and clinic.booking_url
-    assert clinic.tz.key == "Europe/London"
+    assert clinic.tz.key == "Europe/London" and clinic.country == "GB"
     assert clinic.opening_hours[0] == ((time(8), time(12, 30)), (time(13, 30), time(18)))
     assert 6 not in clinic.opening_hours  # closed on Sundays
     assert clinic.bookable_type.name == "Initial assessment" and clinic.bookable_type.minutes == 45
@@ -41,6 +41,7 @@ def test_the_shipped_file_loads_with_everything_the_bot_uses() -> None:
     ({"booking": {"provider": "cliniko"}}, "settings are required when the provider is cliniko"),
     ({"booking": {"provider": "cliniko", "cliniko": {"api_key": "abc-uk2"}}}, "must not be in the file"),
     ({"colour": "green"}, "unknown field(s) colour"),
+    ({"country": "England"}, "country: 'England' is not a two-letter country code"),
 ])
 def test_mistakes_are_named(tmp_path: Path, change: dict, message: str) -> None:
     path = tmp_path / "clinic.yml"

@@ -48,7 +48,7 @@ class Chat:
     def say(self, text: str, intent: str = "inform", **entities: Any) -> str:
         self.said = []
         turn = chat.read(self.state, text, intent, [{"entity": k, "value": v} for k, v in entities.items()],
-                         self.clinic)
+                         self.clinic, now=MONDAY_7AM)
         self._apply(turn)
         self._next()
         return "\n".join(self.said)
@@ -132,16 +132,33 @@ def test_names_that_are_not_names(bad: str) -> None:
     assert clean_name(bad) is None
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("07700 900123", "+447700900123"), ("+44 (0)20 7946 0000", "+442079460000"), ("+1 415 555 0100", "+14155550100"),
-    ("0044 7700 900123", "+447700900123"), ("12345", None), ("phone me", None), ("0770090012345678", None)])
-def test_phone_numbers(typed: str, expected: str | None) -> None:
-    assert clean_phone(typed) == expected
+@pytest.mark.parametrize(("typed", "country", "expected"), [
+    ("07700 900123", "GB", "+447700900123"), ("+44 (0)20 7946 0000", "GB", "+442079460000"),
+    ("+1 415 555 0100", "GB", "+14155550100"), ("0044 7700 900123", "GB", "+447700900123"),
+    ("07911 123456", "GB", "+447911123456"), ("(020) 7946-0000", "GB", "+442079460000"),
+    ("wa.me/447700900123", "GB", "+447700900123"), ("whatsapp:+353851234567", "GB", "+353851234567"),
+    ("447911123456", "GB", "+447911123456"),  # a WhatsApp id: the country code without the +
+    ("085 123 4567", "IE", "+353851234567"), ("01 234 5678", "IE", "+35312345678"),
+    ("(415) 555-0100", "US", "+14155550100"), ("07700 900123", "IE", None),
+    ("12345", "GB", None), ("phone me", "GB", None), ("0770090012345678", "GB", None), ("+999 1234 5678", "GB", None)])
+def test_phone_numbers_in_the_clinics_country(typed: str, country: str, expected: str | None) -> None:
+    assert clean_phone(typed, country) == expected
+
+
+def test_an_irish_clinic_reads_an_irish_mobile(database: str) -> None:
+    clinic = make_clinic(country="IE")
+    talk = Chat(clinic, BuiltinScheduler(clinic, database))
+    talk.say("1")
+    talk.say("Sam Taylor")
+    talk.say("my mobile is 085 123 4567")
+    assert talk.asked == "booking_confirmed" and "+353851234567" in talk.said[-1]
 
 
 @pytest.mark.parametrize(("typed", "expected"), [("Sam@Example.COM", "Sam@example.com"), ("sam@", None),
                                                  ("a..b@x.com", None), ("sam example.com", None),
-                                                 ("<sam@x.co.uk>", "sam@x.co.uk"), ("sam@x", None)])
+                                                 ("<sam@x.co.uk>", "sam@x.co.uk"), ("sam@x", None),
+                                                 ("jo@localhost", None), ("élan@exämple.com", "élan@exämple.com"),
+                                                 ("sam@example.com.", "sam@example.com")])
 def test_email_addresses(typed: str, expected: str | None) -> None:
     assert clean_email(typed) == expected
 
