@@ -28,6 +28,8 @@ class ActionExtractAnswers(Action):
                 entities=message.get("entities") or [],
                 requested=tracker.get_slot("requested_slot"),
                 current=dialogue.answers_from_slots(tracker.current_slot_values()),
+                intent=(message.get("intent") or {}).get("name"),
+                read_back=tracker.get_slot(dialogue.READ_BACK),
             )
         except Exception as error:  # a fault reads the message as no answer: the question is asked again
             logger.error("reading a message failed: %s", type(error).__name__)  # no patient text in logs

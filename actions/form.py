@@ -21,7 +21,8 @@ class ValidateTriageForm(FormValidationAction):
     ) -> list[str]:
         # One slot at a time, chosen by the engine; an empty list ends the form.
         slots = tracker.current_slot_values()
-        key = dialogue.next_slot(dialogue.answers_from_slots(slots), slots.get(dialogue.UNCLEAR_FLAGS))
+        key = dialogue.next_slot(dialogue.answers_from_slots(slots), slots.get(dialogue.UNCLEAR_FLAGS),
+                                 slots.get(dialogue.READ_BACK))
         return [key] if key else []
 
 
@@ -36,14 +37,15 @@ class AskQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         answers = dialogue.answers_from_slots(tracker.current_slot_values())
         said = [event.get("text") or "" for event in tracker.events if event.get("event") == "bot"]
-        for message in dialogue.ask(self.slot, answers, clinic(), said):
+        for message in dialogue.ask(self.slot, answers, clinic(), said, tracker.get_slot(dialogue.READ_BACK)):
             dispatcher.utter_message(text=message.text, buttons=message.buttons)
         return []
 
 
 # Rasa looks an asking action up by name, so each question slot gets its own small class
 # (kept in this dict: the action server finds subclasses through weak references).
-ASKING_ACTIONS = {slot: type(f"Ask_{slot}", (AskQuestion,), {"slot": slot}) for slot in dialogue.QUESTION_SLOTS}
+ASKING_ACTIONS = {slot: type(f"Ask_{slot}", (AskQuestion,), {"slot": slot})
+                  for slot in (*dialogue.QUESTION_SLOTS, dialogue.READ_BACK)}
 
 
 class ActionExplainQuestion(Action):

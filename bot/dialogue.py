@@ -17,7 +17,8 @@ from bot.nlu.entities import EXTRACTOR_NAME, entities_to_answers
 from bot.nlu.extractor import answer, checklist_hints
 from bot.nlu.numbers import choice_numbers
 from bot.triage import Assessment, assess, explain_question, next_question, prompt
-from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, AnswerError, normalise
+from bot.triage.knowledge import knowledge
+from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, UNKNOWN, AnswerError, normalise
 
 # Every slot the form can ask: the answer keys and the grouped red-flag checklist.
 QUESTION_SLOTS: tuple[str, ...] = (*ANSWERS, RED_FLAG_CHECKLIST)
@@ -25,6 +26,10 @@ QUESTION_SLOTS: tuple[str, ...] = (*ANSWERS, RED_FLAG_CHECKLIST)
 PAYLOAD_EXTRACTOR = "RegexMessageHandler"
 # Slot: red flags a checklist reply may mean without stating them; each is asked on its own next.
 UNCLEAR_FLAGS = "unclear_flags"
+# Slot and form step: the read-back of the facts before the result. None (not yet), CORRECTING
+# (the patient said something is wrong: asked what) or CONFIRMED.
+READ_BACK = "read_back"
+CORRECTING, CONFIRMED = "correcting", "confirmed"
 # How many other possibilities the result names after the best fit.
 OTHER_POSSIBILITIES = 2
 # Conditions passed on in likely_conditions (after any red-flag conditions).
@@ -50,7 +55,7 @@ def answers_from_slots(slots: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_message(text: str, entities: list[dict[str, Any]], requested: str | None,
-                 current: dict[str, Any]) -> dict[str, Any]:
+                 current: dict[str, Any], intent: str | None = None, read_back: str | None = None) -> dict[str, Any]:
     """The slot changes one message makes.
 
     Answers come from the extractor's entities (anything the text states) and from a tapped
@@ -80,7 +85,20 @@ def read_message(text: str, entities: list[dict[str, Any]], requested: str | Non
     changes = {key: value for key, value in merged.items() if current.get(key) != value}
     if unclear is not None:
         changes[UNCLEAR_FLAGS] = unclear
+    if requested == READ_BACK:
+        changes[READ_BACK] = _read_back_reply(entities, intent, corrected=bool(found) or read_back == CORRECTING)
     return changes
+
+
+def _read_back_reply(entities: list[dict[str, Any]], intent: str | None, corrected: bool) -> str:
+    """A correction in words is taken and the read-back is done; "no" asks what to change, once."""
+    tapped = [e.get("value") for e in entities if e.get("extractor") == PAYLOAD_EXTRACTOR
+              and e.get("entity") == READ_BACK]
+    if corrected:
+        return CONFIRMED
+    if tapped and tapped[0] in (CORRECTING, CONFIRMED):
+        return tapped[0]
+    return CORRECTING if intent == "deny" else CONFIRMED
 
 
 def _picked(text: str, current: dict[str, Any]) -> dict[str, bool] | None:
@@ -132,22 +150,30 @@ def _merge(found: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def next_slot(answers: dict[str, Any], unclear: list[str] | None = None) -> str | None:
-    """The engine's next question, after any red flag a checklist reply left unclear (never an
-    emergency's result delayed for it)."""
+def next_slot(answers: dict[str, Any], unclear: list[str] | None = None, read_back: str | None = None) -> str | None:
+    """The engine's next question, after any red flag a checklist reply left unclear; when the
+    engine has all it needs, the read-back until it is confirmed. An emergency's result waits for
+    neither."""
     key = next_question(answers)
+    if key is None and assess(answers).triage_level == "emergency":
+        return None
     pending = [flag for flag in unclear or () if flag in RED_FLAG_KEYS and flag not in answers]
-    if pending and (key is not None or assess(answers).triage_level != "emergency"):
+    if pending:
         return pending[0]
+    if key is None and read_back != CONFIRMED:
+        return READ_BACK
     return key
 
 
-def ask(slot: str, answers: dict[str, Any], clinic: Clinic, said: Collection[str] = ()) -> list[Message]:
+def ask(slot: str, answers: dict[str, Any], clinic: Clinic, said: Collection[str] = (),
+        read_back: str | None = None) -> list[Message]:
     """The question, with quick replies whose payload carries the answer (a tap needs no NLU).
 
     When a red flag already calls for same-day care, the patient hears that at once, before the
     last safety checks for anything more urgent; `said` (the bot's messages so far) keeps it to once.
     """
+    if slot == READ_BACK:
+        return [read_back_message(answers, read_back)]
     messages: list[Message] = []
     so_far = assess(answers, emergency_number=clinic.emergency_number)
     instruction = so_far.urgent_instruction
@@ -156,6 +182,32 @@ def ask(slot: str, answers: dict[str, Any], clinic: Clinic, said: Collection[str
     q = prompt(slot, answers)
     buttons = [{"title": title, "payload": button_payload(slot, value)} for title, value in q.buttons]
     return [*messages, Message(q.text, buttons)]
+
+
+def read_back_message(answers: dict[str, Any], state: str | None = None) -> Message:
+    """One compact summary of the facts the result will use, with "Yes" and "Something's wrong"."""
+    kb = knowledge()
+    wording = kb.read_back
+    if state == CORRECTING:
+        return Message(wording.correct)
+    facts = [phrase for key in wording.keys if key in answers for phrase in _said(key, answers[key], kb)]
+    flags = [key for key in RED_FLAG_KEYS if answers.get(key) is True]
+    facts += ([kb.features[key].reasons[True] for key in flags] if flags
+              else [wording.no_flags] if any(key in answers for key in RED_FLAG_KEYS) else [])
+    return Message(f"{wording.intro} {'; '.join(facts)}. {wording.question}",
+                   [{"title": wording.right, "payload": button_payload(READ_BACK, CONFIRMED)},
+                    {"title": wording.wrong, "payload": button_payload(READ_BACK, CORRECTING)}])
+
+
+def _said(key: str, value: Any, kb: Any) -> list[str]:
+    """The reason wording of an answer (features.yml), one per trigger; nothing for "not sure"."""
+    feature = kb.features[key]
+    if value == UNKNOWN:
+        return []
+    if feature.kind == "items":
+        return [feature.reasons[v] for v in value if v in feature.reasons]
+    label = feature.band_of(value) if feature.kind == "bands" else value
+    return [feature.reasons[label]] if label in feature.reasons else []
 
 
 def button_payload(slot: str, value: Any) -> str:

@@ -37,6 +37,8 @@ WORDS: dict[str, dict[Any, str]] = {
 
 
 def reply(slot: str, facts: dict[str, Any]) -> str:
+    if slot == "read_back":  # the summary before the result: the scripted patient's facts are what it said
+        return "yes that's right"
     if slot == "red_flags":
         present = [k for k, v in facts.items() if v is True and k in RED_FLAG_WORDS]
         return " and ".join(RED_FLAG_WORDS[k] for k in present) if present else "none of those"

@@ -122,3 +122,28 @@ def test_the_4th_one_picks_the_4th_sign(running_bot) -> None:
     shown = [key for key, _ in prompt(RED_FLAG_CHECKLIST, dialogue.answers_from_slots(running_bot.slots(sender))).items]
     running_bot.say(sender, "the 4th one")
     assert running_bot.slots(sender)[shown[3]] is True
+
+
+def test_a_correction_in_words_at_the_read_back_changes_the_result(running_bot) -> None:
+    """The read-back before the result: a fact said wrongly is corrected in words, not restarted."""
+    sender = f"readback-{uuid.uuid4().hex[:8]}"
+    facts = {"age": 30, "onset": "gradual", "pain_location": "front", "triggers": ["stairs", "sitting"],
+             "clicking": True, "training_change": True, "swelling": "none", "pain_score": 5, "duration_weeks": 8}
+    text = "the front of my knee aches on stairs and after sitting"
+    for _ in range(12):
+        running_bot.say(sender, text)
+        requested = running_bot.slots(sender).get("requested_slot")
+        if requested == dialogue.READ_BACK:
+            break
+        text = reply(requested, facts)
+    else:
+        raise AssertionError("no read-back before the result")
+    assert running_bot.slots(sender).get("triage_level") is None  # nothing suggested before the check
+    running_bot.say(sender, "no, the pain is actually on the outer side")
+    slots = running_bot.slots(sender)
+    for _ in range(4):  # the engine may want one more answer after the correction
+        if slots.get("triage_level"):
+            break
+        running_bot.say(sender, reply(slots["requested_slot"], {**facts, "pain_location": "outer"}))
+        slots = running_bot.slots(sender)
+    assert slots["pain_location"] == "outer" and slots["triage_level"]

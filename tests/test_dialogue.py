@@ -106,3 +106,37 @@ def test_the_urgent_instruction_comes_with_the_next_question_whatever_it_is_and_
     assert len(first) == 2 and "today" in first[0].text and first[1].text == prompt("onset").text
     again = dialogue.ask("red_flags", {**answers, "onset": "gradual"}, CLINIC, said=[first[0].text])
     assert len(again) == 1  # said once is enough
+
+
+DONE = {"onset": "gradual", "pain_location": "front", "age": 30, "triggers": ["stairs", "sitting"], "clicking": False,
+        "training_change": True, "duration_weeks": 6, "swelling": "none", "locking": False, "pain_score": 5,
+        **dict.fromkeys(RED_FLAG_KEYS, False)}
+
+
+def test_the_read_back_comes_before_the_result_with_the_facts_it_will_use() -> None:
+    assert dialogue.next_slot(DONE) == dialogue.READ_BACK
+    [summary] = dialogue.ask(dialogue.READ_BACK, DONE, CLINIC)
+    for fact in ("at the front", "worse on stairs", "after sitting", "gradually", "2 to 6 weeks", "no swelling",
+                 "none of the warning signs"):
+        assert fact in summary.text
+    assert [b["title"] for b in summary.buttons] == ["Yes, that's right", "Something's wrong"]
+    assert dialogue.next_slot(DONE, read_back=dialogue.CONFIRMED) is None  # then the result
+
+
+def test_a_correction_at_the_read_back_replaces_the_fact() -> None:
+    entities = [{"entity": "pain_location", "value": "inner", "extractor": "KneeSymptomExtractor"}]
+    changes = dialogue.read_message("no, it's on the inner side", entities, dialogue.READ_BACK, DONE, intent="deny")
+    assert changes["pain_location"] == "inner" and changes[dialogue.READ_BACK] == dialogue.CONFIRMED
+
+
+def test_something_is_wrong_asks_what_once() -> None:
+    changes = dialogue.read_message("no", [], dialogue.READ_BACK, DONE, intent="deny")
+    assert changes[dialogue.READ_BACK] == dialogue.CORRECTING
+    [question] = dialogue.ask(dialogue.READ_BACK, DONE, CLINIC, read_back=dialogue.CORRECTING)
+    assert "What should I change?" in question.text
+    again = dialogue.read_message("no", [], dialogue.READ_BACK, DONE, intent="deny", read_back=dialogue.CORRECTING)
+    assert again[dialogue.READ_BACK] == dialogue.CONFIRMED  # never a loop
+
+
+def test_an_emergency_is_not_held_back_by_the_read_back() -> None:
+    assert dialogue.next_slot({**DONE, "hot_red_joint": True, "fever_unwell": True}) is None

@@ -134,6 +134,19 @@ class Settings:
     default_emergency_number: str
 
 
+@dataclass(frozen=True)
+class ReadBack:
+    """The wording of the read-back before the result (engine.yml read_back)."""
+
+    keys: tuple[str, ...]
+    intro: str
+    no_flags: str
+    question: str
+    right: str
+    wrong: str
+    correct: str
+
+
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity, so it can key caches
 class KnowledgeBase:
     conditions: tuple[Condition, ...]  # in vocabulary.CONDITIONS order
@@ -146,6 +159,7 @@ class KnowledgeBase:
     level_texts: dict[str, str]
     until_seen: str  # replaces self-care advice at urgent and emergency levels
     safety_net_extras: tuple[Advice, ...]  # added to the safety net when their `when` holds
+    read_back: ReadBack
 
     def condition(self, cid: str) -> Condition:
         return self.conditions[CONDITIONS.index(cid)]
@@ -182,6 +196,7 @@ def load_knowledge(directory: Path | str = DATA_DIR) -> KnowledgeBase:
         level_texts=_per_level(engine, "level_texts"),
         until_seen=_text(engine, "until_seen", "engine.yml"),
         safety_net_extras=_advice_list(engine.get("safety_net_extras") or [], "engine.yml: safety_net_extras"),
+        read_back=_read_back(engine),
     )
 
 
@@ -538,6 +553,17 @@ def _check_button_value(key: str, value: Any, where: str) -> None:
     }.get(spec.kind, isinstance(value, (int, float)) and not isinstance(value, bool))
     if not ok:
         raise KnowledgeError(f"{where}: {value!r} is not a valid answer for {key}")
+
+
+def _read_back(engine: Mapping) -> ReadBack:
+    where = "engine.yml: read_back"
+    block = _mapping(engine.get("read_back"), where)
+    _unknown_fields(block, set(ReadBack.__dataclass_fields__), where)
+    keys = block.get("keys")
+    if not isinstance(keys, list) or not keys or any(k not in ANSWERS or k in RED_FLAG_KEYS for k in keys):
+        raise KnowledgeError(f"{where}.keys: must list section-1 answer keys (not red flags)")
+    texts = {name: _text(block, name, where) for name in ReadBack.__dataclass_fields__ if name != "keys"}
+    return ReadBack(keys=tuple(keys), **texts)
 
 
 def _settings(engine: Mapping) -> Settings:
