@@ -81,6 +81,44 @@ def test_receptionist_reviews_a_conversation(console: Console, browser: Browser)
         assert {"view", "note", "review"} <= set(actions)
 
 
+def test_clinician_agrees_corrects_and_reads_the_agreement(console: Console, browser: Browser) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    channel = "browseragree"
+    outcome = dict(answers={"pain_location": "front"}, conditions=[("patellofemoral_pain", 0.7), ("itb_syndrome", 0.2)],
+                   triage_level="routine", red_flags=[], advice=[], reasons=[])
+    ids = [new_case(console.db_url, f"browser-agree-{n}", seed.short(f"knee story {n}"), channel=channel, **outcome)
+           for n in range(2)]
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.goto(console.url("/login"))
+    page.get_by_label("Username").fill("clinician")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/inbox")
+    page.goto(console.url(f"/cases/{ids[0]}"))
+    page.get_by_role("button", name="Agree with the assistant").click()
+    page.wait_for_url(f"**/cases/{ids[0]}#correction")
+    assert page.get_by_text("Agrees with the assistant").is_visible()
+    page.goto(console.url(f"/cases/{ids[1]}"))
+    page.get_by_label("Your triage level").select_option("urgent")
+    page.get_by_label("Your likely condition").select_option("meniscal_tear")
+    page.get_by_role("button", name="Save correction").click()
+    page.wait_for_url(f"**/cases/{ids[1]}#correction")
+
+    page.goto(console.url(f"/dashboard?channel={channel}"))  # the channel list is re-read once a minute
+    assert page.get_by_label("Channel", exact=True).input_value() == channel
+    agreement = page.locator("#agreement")
+    assert agreement.is_visible() and "50%" in agreement.inner_text()  # one of two on the same level
+    under = agreement.locator("td.under a")
+    assert under.count() == 1 and under.inner_text() == "1"  # routine where the clinician said urgent
+    agreement.screenshot(path=str(ARTIFACTS / "console-6-agreement.png"))
+    under.click()
+    page.wait_for_url("**/inbox?*clinician_level=urgent*")
+    assert page.locator(f'a[href="/cases/{ids[1]}"]').is_visible()
+    assert page.locator(f'a[href="/cases/{ids[0]}"]').count() == 0
+    context.close()
+
+
 def test_receptionist_reviews_a_real_conversation_with_the_bot(running_bot: RunningBot, browser: Browser) -> None:
     """The conversation comes from the real bot (scripts/serve), and so does the console."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -106,6 +144,7 @@ def test_receptionist_reviews_a_real_conversation_with_the_bot(running_bot: Runn
     page.wait_for_url(f"**/cases/{case_id}")
     transcript = page.locator(".transcript").inner_text()
     assert "<b>ouch</b>" in transcript  # the patient's markup shown as text, never rendered
+    assert "New session" not in transcript  # the greeting comes before Rasa's session start: no divider for it
     assert "fit best with" in transcript
     assert slots["triage_level"].replace("_", " ") in page.locator(".summary").inner_text().lower()
     page.get_by_label("Add a note").fill("Called back, booked a physio assessment.")

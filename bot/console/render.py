@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse, html
 
 from bot.console.settings import Settings
 from bot.store.models import ROLES, TRIAGE_LEVELS
+from bot.store.queries import CLINICIAN_FILTERS
 from bot.store.safe_text import clean
 from bot.triage.vocabulary import CONDITIONS, RED_FLAG_CONDITIONS
 
@@ -66,10 +67,16 @@ def make_environment(settings: Settings) -> Environment:
     )
     env.globals.update(
         LEVELS=TRIAGE_LEVELS, LEVEL_LABELS=LEVEL_LABELS, ROLES=ROLES, CONDITIONS=CONDITIONS,
-        RED_FLAG_CONDITIONS=RED_FLAG_CONDITIONS, TIMEZONE=str(tz),
-        query=lambda args, **extra: urlencode({**args, **{k: v for k, v in extra.items() if v}}),
+        RED_FLAG_CONDITIONS=RED_FLAG_CONDITIONS, CLINICIAN_FILTERS=CLINICIAN_FILTERS, TIMEZONE=str(tz),
+        query=_query,
     )
     return env
+
+
+def _query(args: dict[str, str], **extra: str | None) -> str:
+    """A query string: `args` with `extra` added, where an empty extra value removes that key."""
+    merged = {**args, **extra}
+    return urlencode({k: v for k, v in merged.items() if v})
 
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTTPResponse:

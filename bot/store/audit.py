@@ -11,7 +11,7 @@ from bot.store.models import AuditEntry
 # The actions the console records; anything else is a programming error.
 ACTIONS = frozenset({
     "login", "logout", "view", "export_csv", "export_json", "note", "review", "unreview", "correct", "erase",
-    "retention_erase", "user_create", "user_update",
+    "retention_erase", "user_create", "user_update", "export_agreement", "export_vignettes",
 })
 
 

@@ -150,6 +150,24 @@ class Case(Base):
         """The clinician's latest word on this case, shown beside the bot's outcome."""
         return self.corrections[-1] if self.corrections else None
 
+    # A clinician's review is their latest correction. A field left "Unchanged" there means they keep the
+    # assistant's value, so it counts as agreeing (bot.store.queries filters by the same rule in SQL).
+    @property
+    def clinician_level(self) -> str | None:
+        correction = self.correction
+        return None if correction is None else correction.triage_level or self.triage_level
+
+    @property
+    def clinician_condition(self) -> str | None:
+        correction = self.correction
+        return None if correction is None else correction.condition or self.top_condition
+
+    @property
+    def clinician_agrees(self) -> bool:
+        """The latest correction keeps both the assistant's level and its likely condition."""
+        return self.correction is not None and (self.clinician_level, self.clinician_condition) == (
+            self.triage_level, self.top_condition)
+
     @property
     def open_callbacks(self) -> list[Callback]:
         return [c for c in self.callbacks if c.status == "open"]

@@ -13,16 +13,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, true, tuple_
-from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.sql import Select
+from sqlalchemy import case as case_when
+from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.sql import ColumnElement, Select
 
 from bot.store import inputs, search
 from bot.store.cases import ATTENTION
-from bot.store.models import BOOKED, TRIAGE_LEVELS, Case
+from bot.store.models import BOOKED, TRIAGE_LEVELS, Case, Correction
 
 PAGE_SIZE = 50
 NOT_COMPLETED = "none"  # the level filter's value for conversations without a triage outcome
 MAX_SEARCH = 200  # characters of a search box query
+# The clinician filter: assessed conversations a clinician reviewed, and where their latest word differs.
+REVIEWED, LEVEL_DIFFERS, CONDITION_DIFFERS = "reviewed", "level_differs", "condition_differs"
+UNDER_TRIAGE = "under_triage"
+CLINICIAN_FILTERS = {REVIEWED: "Reviewed by a clinician", LEVEL_DIFFERS: "Clinician's level differs",
+                     CONDITION_DIFFERS: "Clinician's condition differs",
+                     UNDER_TRIAGE: "Under-triaged (clinician's level more urgent)"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,9 @@ class InboxFilter:
     reviewed: bool | None = None
     red_flags_only: bool = False
     text: str = ""
+    clinician: str | None = None  # one of CLINICIAN_FILTERS
+    clinician_level: str | None = None  # the clinician's level (implies reviewed)
+    clinician_condition: str | None = None  # the clinician's condition (implies reviewed)
 
     @classmethod
     def from_args(cls, get: Callable[[str], str | None]) -> InboxFilter:
@@ -52,6 +62,9 @@ class InboxFilter:
             booked=yes_no("booked"), reviewed=yes_no("reviewed"),
             red_flags_only=inputs.choice(get("red_flags"), "red_flags", ("yes",)) == "yes",
             text=inputs.free_text(get("q"), MAX_SEARCH),
+            clinician=inputs.choice(get("clinician"), "clinician", CLINICIAN_FILTERS),
+            clinician_level=inputs.choice(get("clinician_level"), "clinician_level", TRIAGE_LEVELS),
+            clinician_condition=inputs.word(get("clinician_condition"), "clinician_condition"),
         )
 
     def as_args(self) -> dict[str, str]:
@@ -60,7 +73,9 @@ class InboxFilter:
                 "level": self.level, "condition": self.condition, "channel": self.channel,
                 "booked": None if self.booked is None else ("yes" if self.booked else "no"),
                 "reviewed": None if self.reviewed is None else ("yes" if self.reviewed else "no"),
-                "red_flags": "yes" if self.red_flags_only else None, "q": self.text or None}
+                "red_flags": "yes" if self.red_flags_only else None, "q": self.text or None,
+                "clinician": self.clinician, "clinician_level": self.clinician_level,
+                "clinician_condition": self.clinician_condition}
         return {k: v for k, v in args.items() if v}
 
     def describe(self) -> str:
@@ -113,7 +128,38 @@ def apply_filter(session: Session, query: Select, f: InboxFilter, tz: ZoneInfo) 
         matches = search.matching_case_ids(session, f.text)
         if matches is not None:
             conditions.append(matches)
+    conditions += _clinician_conditions(f)
     return query.where(*conditions) if conditions else query
+
+
+_earlier = aliased(Correction)
+_their_level = func.coalesce(Correction.triage_level, Case.triage_level)  # "Unchanged" keeps the assistant's
+_their_condition = func.coalesce(Correction.condition, Case.top_condition)
+
+
+def _urgency(level: ColumnElement) -> ColumnElement:
+    """0 for emergency up to 4 for self-care, so that levels compare in order."""
+    return case_when({name: rank for rank, name in enumerate(TRIAGE_LEVELS)}, value=level)
+
+
+def _clinician_conditions(f: InboxFilter) -> list[Any]:
+    """The clinician filters, as models.Case.clinician_level and .clinician_condition define them."""
+    tests: list[Any] = []
+    if f.clinician == LEVEL_DIFFERS:
+        tests.append(_their_level != Case.triage_level)
+    elif f.clinician == CONDITION_DIFFERS:
+        tests.append(_their_condition != Case.top_condition)
+    elif f.clinician == UNDER_TRIAGE:
+        tests.append(_urgency(Case.triage_level) > _urgency(_their_level))
+    if f.clinician_level:
+        tests.append(_their_level == f.clinician_level)
+    if f.clinician_condition:
+        tests.append(_their_condition == f.clinician_condition)
+    if not (tests or f.clinician):
+        return []
+    latest = select(func.max(_earlier.id)).where(_earlier.case_id == Correction.case_id).scalar_subquery()
+    review = select(Correction.id).where(Correction.case_id == Case.id, Correction.id == latest, *tests)
+    return [Case.triage_level.is_not(None), review.exists()]
 
 
 def _cursor(case: Case, *, rank: bool = False) -> str:

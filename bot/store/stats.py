@@ -17,6 +17,7 @@ from bot.store.queries import day_bounds
 class Dashboard:
     since: date
     until: date
+    channel: str | None
     started: int
     completed: int
     booked: int
@@ -26,9 +27,10 @@ class Dashboard:
     median_minutes: float | None
 
 
-def dashboard(session: Session, since: date, until: date, tz: ZoneInfo) -> Dashboard:
-    """Conversations started from `since` to `until` inclusive (local dates)."""
-    period = (Case.started_at >= day_bounds(since, tz), Case.started_at < day_bounds(until + timedelta(days=1), tz))
+def dashboard(session: Session, since: date, until: date, tz: ZoneInfo, channel: str | None = None) -> Dashboard:
+    """Conversations started from `since` to `until` inclusive (local dates), on one channel or all."""
+    period = (Case.started_at >= day_bounds(since, tz), Case.started_at < day_bounds(until + timedelta(days=1), tz),
+              *((Case.channel == channel,) if channel else ()))
     started, completed, booked = session.execute(select(
         func.count(Case.id), func.count(Case.triage_level),
         func.count(Case.id).filter(Case.booking_status == BOOKED)).where(*period)).one()
@@ -40,7 +42,7 @@ def dashboard(session: Session, since: date, until: date, tz: ZoneInfo) -> Dashb
                                                                          Case.top_condition)).all()
     seconds = _median(session, Case.duration_seconds, period, started)
     return Dashboard(
-        since=since, until=until, started=started, completed=completed, booked=booked,
+        since=since, until=until, channel=channel, started=started, completed=completed, booked=booked,
         by_level=[(level, levels.get(level, 0)) for level in TRIAGE_LEVELS],
         by_condition=[(cid, n) for cid, n in conditions],
         median_messages=_median(session, Case.message_count, period, started),

@@ -7,6 +7,7 @@ or the export from being encoded.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,23 +45,65 @@ def raw_events(session: Session, conversation_id: str) -> Iterator[dict[str, Any
 
 
 def messages(session: Session, conversation_id: str) -> list[Message]:
+    """The conversation as the patient saw it.
+
+    A tapped quick reply shows as the title of the button that carried its payload (the latest
+    button offered with it, whichever message it was on); the intent the website widget sends
+    unseen when it opens ("/greet") is left out; a "New session" divider goes where a later session
+    began, before that session's greeting (action_session_start speaks before its SessionStarted).
+    """
     found: list[Message] = []
-    offered: dict[str, str] = {}  # payload -> title of the last quick replies
+    offered: dict[str, str] = {}  # payload -> title, of every quick reply offered so far
+    starting = False  # between an action_session_start and its SessionStarted
+    typed_this_session = False
+
+    def divide(at: datetime | None) -> None:
+        if found and found[-1].sender != "session":
+            found.append(Message("session", "New session", at))
+
     for event in raw_events(session, conversation_id):
         data, at = event["data"], from_epoch(event["timestamp"]) if event["timestamp"] is not None else None
-        if event["type"] == "session_started" and found:
-            found.append(Message("session", "New session", at))
+        if event["type"] == "action" and data.get("name") == SESSION_START:
+            divide(at)
+            starting, typed_this_session = True, False
+        elif event["type"] == "session_started":
+            if not starting:  # a session started without the action (older trackers)
+                divide(at)
+                typed_this_session = False
+            starting = False
         elif event["type"] == "bot":
             extra = data.get("data")
             offered_buttons = extra.get("buttons") if isinstance(extra, dict) else None
             buttons = [b for b in offered_buttons if isinstance(b, dict)] if isinstance(offered_buttons, list) else []
-            offered = {str(b.get("payload")): str(b.get("title", "")) for b in buttons}
-            titles = [str(b.get("title", "")) for b in buttons]
-            found.append(Message("assistant", str(data.get("text") or ""), at, titles))
+            offered.update((_payload_key(str(b.get("payload"))), str(b.get("title", ""))) for b in buttons)
+            found.append(Message("assistant", str(data.get("text") or ""), at,
+                                 [str(b.get("title", "")) for b in buttons]))
         elif event["type"] == "user":
             text = str(data.get("text") or "")
-            if text in offered:
-                found.append(Message("patient", offered[text], at, tapped=True))
+            key = _payload_key(text)
+            if key.startswith("/") and key in offered:
+                found.append(Message("patient", offered[key], at, tapped=True))
+            elif not typed_this_session and _BARE_INTENT.fullmatch(key):
+                continue  # the widget's opening intent: nothing the patient typed or saw
             else:
                 found.append(Message("patient", text, at))
+            typed_this_session = True
     return found
+
+
+SESSION_START = "action_session_start"
+_BARE_INTENT = re.compile(r"/\w+")
+_PAYLOAD = re.compile(r"/(\w+)(\{.*\})", re.DOTALL)
+
+
+def _payload_key(text: str) -> str:
+    """A payload in one spelling: '/inform{"a": 1}' and '/inform{"a":1}' are the same reply."""
+    text = text.strip()
+    match = _PAYLOAD.fullmatch(text)
+    if not match:
+        return text
+    try:
+        entities = json.dumps(json.loads(match.group(2)), sort_keys=True, separators=(",", ":"))
+    except (ValueError, RecursionError):
+        return text
+    return f"/{match.group(1)}{entities}"

@@ -182,9 +182,9 @@ def console_each_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 
 
 def new_case(url: str, sender: str, turns: list, *, channel: str = "rest", start: float | None = None,
-             **outcome: object) -> int:
+             intro: str | None = None, **outcome: object) -> int:
     """A conversation in the events table (and its triage, when given); returns its case number."""
-    seed.store(get_engine(url), sender, turns, channel=channel, start=start)
+    seed.store(get_engine(url), sender, turns, channel=channel, start=start, intro=intro)
     with session_scope(url) as session:
         sync_events(session)
         if outcome:

@@ -89,8 +89,11 @@ RUNNERS_KNEE_CASE: dict[str, Any] = dict(
 
 
 def rasa_events(turns: Iterable[Turn], *, start: float, channel: str = "rest", gap: float = 20.0,
-                new_session: bool = True) -> list[Event]:
-    """Rasa events for the turns, as a real tracker holds them (session start, listens, actions)."""
+                new_session: bool = True, intro: str | None = None) -> list[Event]:
+    """Rasa events for the turns, as a real tracker holds them (session start, listens, actions).
+
+    `intro`: what the project's action_session_start says, which Rasa stores before the SessionStarted.
+    """
     found: list[Event] = []
     clock = start
 
@@ -100,8 +103,10 @@ def rasa_events(turns: Iterable[Turn], *, start: float, channel: str = "rest", g
         return clock
 
     if new_session:
-        found += [ActionExecuted("action_session_start", timestamp=clock), SessionStarted(timestamp=clock),
-                  ActionExecuted("action_listen", timestamp=clock)]
+        found.append(ActionExecuted("action_session_start", timestamp=clock))
+        if intro:
+            found.append(BotUttered(intro, metadata={"utter_action": "utter_intro"}, timestamp=clock))
+        found += [SessionStarted(timestamp=clock), ActionExecuted("action_listen", timestamp=clock)]
     for turn in turns:
         if isinstance(turn, Patient):
             message_id = uuid.uuid4().hex
@@ -132,10 +137,10 @@ def event_rows(sender_id: str, found: Iterable[Event]) -> list[dict[str, Any]]:
 
 
 def store(engine: Engine, sender_id: str, turns: Iterable[Turn], *, start: float | None = None,
-          channel: str = "rest", new_session: bool = True) -> int:
+          channel: str = "rest", new_session: bool = True, intro: str | None = None) -> int:
     """Append a conversation's events to the events table; returns how many."""
     rows = event_rows(sender_id, rasa_events(turns, start=start or time.time() - 600, channel=channel,
-                                             new_session=new_session))
+                                             new_session=new_session, intro=intro))
     with engine.begin() as connection:
         connection.execute(insert(events), rows)
     return len(rows)

@@ -75,8 +75,10 @@ async def correct(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
     if case is None:
         return _missing(request)
-    level = request.form.get("level") or None
-    condition = request.form.get("condition") or None
+    if request.form.get("agree") == "yes":  # the clinician confirms the assistant's outcome as it is
+        level, condition = case.triage_level, case.top_condition
+    else:
+        level, condition = request.form.get("level") or None, request.form.get("condition") or None
     try:
         correction = cases.add_correction(request.ctx.db, case, request.ctx.user.username, triage_level=level,
                                           condition=condition, comment=request.form.get("comment") or "",

@@ -40,12 +40,12 @@ async def inbox(request: Request) -> HTTPResponse:
     page = queries.inbox_page(session, selected, tz, after=request.args.get("after"),
                               before=request.args.get("before"))
     return render(request, "inbox.html", page=page, selected=selected, args=selected.as_args(),
-                  total=queries.count(session, selected, tz), channels=_channels(request),
+                  total=queries.count(session, selected, tz), channels=channel_choices(request),
                   attention=queries.attention_count(session),
                   erased=inputs.optional_id(request.args.get("erased"), "erased"))
 
 
-def _channels(request: Request) -> list[str]:
+def channel_choices(request: Request) -> list[str]:
     """The channel filter's choices, re-read at most once a minute (a DISTINCT over every case)."""
     now = time.monotonic()
     cached = getattr(request.app.ctx, "channels", None)
@@ -79,7 +79,7 @@ async def export_csv(request: Request) -> None:
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for n, case in enumerate(queries.iter_cases(session, selected, tz), start=1):
-        writer.writerow(_safe(v) for v in _row(case, tz))
+        writer.writerow(safe_cell(v) for v in _row(case, tz))
         if n % 500 == 0:
             await response.send(buffer.getvalue())
             buffer.seek(0)
@@ -100,7 +100,7 @@ def _row(case: Case, tz: ZoneInfo) -> list:
             round(case.duration_seconds / 60, 1)]
 
 
-def _safe(value: object) -> object:
+def safe_cell(value: object) -> object:
     """Spreadsheets run cells that start with = + - @ as formulas: a patient's words must stay text."""
     if not isinstance(value, str):
         return value
