@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
-DEFAULT_REGION = "GB"  # the clinic's country: how numbers without +44 are read
+DEFAULT_REGION = "GB"  # when no clinic file says the country: how numbers without a country code are read
 MIN_PHONE_DIGITS = 7  # "since 2019" is a possible short number; nobody's phone is that short
 NAME, PHONE, EMAIL, LINK, NUMBER, POSTCODE, DATE = ("[name]", "[phone]", "[email]", "[link]", "[number]",
                                                    "[postcode]", "[date]")

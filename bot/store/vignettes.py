@@ -19,9 +19,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.clinic import ClinicConfigError, clinic
 from bot.store.models import Booking, Case
 from bot.store.queries import REVIEWED, InboxFilter, iter_cases
-from bot.store.redact import redact
+from bot.store.redact import DEFAULT_REGION, redact
 from bot.store.transcript import raw_events
 from bot.triage.vocabulary import RED_FLAG_CONDITIONS, AnswerError, normalise
 
@@ -39,13 +40,21 @@ def vignette(session: Session, case: Case) -> dict[str, Any]:
     level, condition = case.clinician_level, case.clinician_condition
     return {
         "id": f"case-{case.id}",
-        "story": redact(case.first_message or "", personal_strings(session, case)),
+        "story": redact(case.first_message or "", personal_strings(session, case), _region()),
         "facts": facts(case.answers or {}),
         "expected": {"condition": condition, "acceptable": [condition], "triage_level": level,
                      "red_flags": [condition] if condition in RED_FLAG_CONDITIONS else []},
         "note": f"Reviewed in the console. Assistant: {case.triage_level}, {case.top_condition}; "
                 f"clinician: {level}, {condition}.",
     }
+
+
+def _region() -> str:
+    """The clinic's country, for phone numbers written without their country code."""
+    try:
+        return clinic().country
+    except ClinicConfigError:  # the export works without a clinic file; numbers are then read as UK ones
+        return DEFAULT_REGION
 
 
 def facts(answers: dict[str, Any]) -> dict[str, Any]:
