@@ -3,8 +3,11 @@
 Rasa 3.6's own checks only the old SHA-1 signature, handles only the first event of a batch
 and crashes on events without a message. This one checks X-Hub-Signature-256 (403 otherwise,
 before anything is parsed), answers the verify-token handshake, handles every messaging event
-of every entry, ignores echoes, reads, deliveries and attachments, and reads a quick reply or
-postback as its payload. Replies go to the Graph API's Send API with the page access token.
+of every entry, ignores echoes, reads, deliveries and reactions, answers attachments (images,
+stickers, audio, video, files, locations) with "only text", and reads a quick reply or
+postback as its payload. Texts go through bot.channels.intake and every message gets an
+answer (bot.channels.never_silent). Replies go to the Graph API's Send API with the page
+access token.
 
 credentials.yml: app_secret, verify_token, page_access_token, api_base (Graph API root, so
 tests can use a fake one), api_version.
@@ -13,19 +16,24 @@ tests can use a fake one), api_version.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.intake import NOT_TEXT, Intake, read_text, valid_sender
+from bot.channels.never_silent import Counted, OnNewMessage, respond
 from bot.channels.webhook import (
     NumberedChoices,
     SeenIds,
+    fields,
+    items,
+    message_id,
     post_with_retries,
     read_signed_meta_payload,
+    sender_id,
     setting,
     split_text,
     webhook_blueprint,
@@ -38,7 +46,7 @@ MAX_QUICK_REPLY_TITLE = 20
 MAX_TEXT = 2000
 
 
-class MessengerOutput(OutputChannel):
+class MessengerOutput(Counted, OutputChannel):
     def __init__(self, send_url: str, page_access_token: str, choices: NumberedChoices) -> None:
         self.send_url = send_url
         self.page_access_token = page_access_token
@@ -78,20 +86,22 @@ class MessengerOutput(OutputChannel):
         await self._send(recipient_id, json_message)
 
 
-def user_text(event: dict[str, Any]) -> str | None:
-    """What the patient said in one messaging event, or None for events that say nothing."""
+def read_event(event: dict[str, Any]) -> Intake | None:
+    """What to do with one messaging event: its text, "only text" for attachments, None for events that say nothing."""
     message = event.get("message")
     if isinstance(message, dict):
         if message.get("is_echo"):
             return None  # our own reply, reflected back
-        quick_reply = message.get("quick_reply")
-        if isinstance(quick_reply, dict) and quick_reply.get("payload"):
-            return str(quick_reply["payload"])
+        quick_reply = fields(message.get("quick_reply"))
+        if quick_reply.get("payload"):
+            return read_text(quick_reply["payload"])
         text = message.get("text")
-        return text if isinstance(text, str) and text.strip() else None
+        if isinstance(text, str) and text.strip():
+            return read_text(text)
+        return NOT_TEXT  # attachments: images, stickers, voice notes, videos, files, locations
     postback = event.get("postback")
     if isinstance(postback, dict):
-        return str(postback.get("payload") or postback.get("title") or "") or None
+        return read_text(postback.get("payload") or postback.get("title"))
     return None  # deliveries, reads, reactions, referrals...
 
 
@@ -119,7 +129,7 @@ class MessengerInput(InputChannel):
     def get_output_channel(self) -> OutputChannel:
         return MessengerOutput(self.send_url, self.page_access_token, self.choices)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = webhook_blueprint("messenger", self.verify_token)
 
         @hook.route("/webhook", methods=["POST"])
@@ -129,21 +139,23 @@ class MessengerInput(InputChannel):
                 return payload
             if payload.get("object") != "page":
                 return response.text("success")  # not a page subscription: nothing for us
-            for entry in payload.get("entry") or []:
-                for event in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
+            for entry in items(payload.get("entry")):
+                for event in items(fields(entry).get("messaging")):
                     await self._handle(event, on_new_message)
             return response.text("success")
 
         return hook
 
-    async def _handle(self, event: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        if not isinstance(event, dict):
+    async def _handle(self, event: Any, on_new_message: OnNewMessage) -> None:
+        event = fields(event)
+        intake = read_event(event)
+        if intake is None:
             return
-        text = user_text(event)
-        sender = (event.get("sender") or {}).get("id")
-        message_id = (event.get("message") or {}).get("mid") if isinstance(event.get("message"), dict) else None
-        if text is None or not sender or not self.seen.first_time(message_id):
+        sender = sender_id(fields(event.get("sender")).get("id"), self.name())
+        if sender is None or not self.seen.first_time(message_id(fields(event.get("message")).get("mid"))):
             return
-        text = self.choices.resolve(str(sender), text)
-        await on_new_message(UserMessage(text, self.get_output_channel(), str(sender), input_channel=self.name(),
-                                         metadata={"page_id": (event.get("recipient") or {}).get("id")}))
+        if intake.text is not None:
+            intake = Intake(text=self.choices.resolve(sender, intake.text))
+        page_id = valid_sender(fields(event.get("recipient")).get("id"))
+        await respond(on_new_message, intake, self.get_output_channel(), sender, self.name(),
+                      metadata={"page_id": page_id})

@@ -1,8 +1,11 @@
 """WhatsApp through Twilio (channel name "twilio_whatsapp").
 
 Rasa's Twilio connector does not check X-Twilio-Signature; this one does (Twilio's
-RequestValidator: HMAC-SHA1 of the webhook URL and the sorted form parameters, keyed with the
-auth token) and answers 403 before anything reaches the bot. Replies go to the Messages API
+RequestValidator: HMAC-SHA1 of the webhook URL and all the sorted form parameters, blank ones
+included, keyed with the auth token) and answers 403 before anything reaches the bot. Texts
+go through bot.channels.intake: a caption (Body beside NumMedia) is read as the text, a photo
+without one, a voice note, a location or a contact gets "only text"; status callbacks are
+ignored; every message gets an answer (bot.channels.never_silent). Replies go to the Messages API
 from the number that was written to; choices are sent as numbered text (WhatsApp's buttons
 need pre-approved templates through Twilio), and a redelivered MessageSid is answered once.
 
@@ -13,17 +16,27 @@ webhook_url (the public URL Twilio posts to, when a proxy changes it), api_base.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, response
-from sanic.request import Request
+from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.channels.webhook import NumberedChoices, SeenIds, post_with_retries, setting, split_text, webhook_blueprint
+from bot.channels.intake import MAX_BODY, Intake, read_text, valid_sender
+from bot.channels.never_silent import Counted, OnNewMessage, respond
+from bot.channels.webhook import (
+    NumberedChoices,
+    SeenIds,
+    post_with_retries,
+    sender_id,
+    setting,
+    split_text,
+    webhook_blueprint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +44,7 @@ MAX_TEXT = 1600
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-class TwilioWhatsAppOutput(OutputChannel):
+class TwilioWhatsAppOutput(Counted, OutputChannel):
     def __init__(self, send_url: str, account_sid: str, auth_token: str, sender: str,
                  choices: NumberedChoices) -> None:
         self.send_url = send_url
@@ -81,29 +94,44 @@ class TwilioWhatsAppInput(InputChannel):
     def get_output_channel(self) -> OutputChannel:
         return self.output_for(None)
 
-    def signed(self, request: Request, params: dict[str, str]) -> bool:
+    def signed(self, request: Request, params: RequestParameters) -> bool:
         signature = request.headers.get("X-Twilio-Signature")
         if not self.auth_token or not signature:
             return False
         return RequestValidator(self.auth_token).validate(self.webhook_url or request.url, params, signature)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = webhook_blueprint("twilio_whatsapp")
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            params = {key: values[0] for key, values in (request.form or {}).items() if values}
+            if len(request.body) > MAX_BODY:
+                return response.text("payload too large", status=413)
+            params = form_params(request.body)
             if not self.signed(request, params):
                 logger.warning("twilio_whatsapp: webhook with a missing or wrong signature rejected")
                 return response.text("forbidden", status=403)
-            sender = params.get("From")
-            if not sender:
+            if params.get("MessageStatus"):
+                return response.text(EMPTY_TWIML, content_type="text/xml")  # a status callback: nothing to answer
+            sender = sender_id(params.get("From"), self.name())
+            if sender is None:
                 return response.text("missing From", status=400)
-            text = params.get("ButtonPayload") or params.get("Body") or ""
-            if text.strip() and self.seen.first_time(params.get("MessageSid")):
-                text = self.choices.resolve(sender, text)
-                await on_new_message(UserMessage(text, self.output_for(params.get("To")), sender,
-                                                 input_channel=self.name()))
+            if self.seen.first_time(params.get("MessageSid")):
+                # A caption comes as Body beside NumMedia; a picture without one, a location or a contact has a
+                # blank Body and gets "only text".
+                intake = read_text(params.get("ButtonPayload") or params.get("Body"))
+                if intake.text is not None:
+                    intake = Intake(text=self.choices.resolve(sender, intake.text))
+                await respond(on_new_message, intake, self.output_for(valid_sender(params.get("To"))), sender,
+                              self.name())
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return hook
+
+
+def form_params(body: bytes) -> RequestParameters:
+    """The POSTed form exactly as Twilio signed it: every parameter, blank ones (`Body=`) included.
+
+    Sanic's request.form drops blank values, and the signature then fails.
+    """
+    return RequestParameters(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace"))

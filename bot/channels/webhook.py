@@ -1,9 +1,10 @@
 """What the Messenger, WhatsApp and Twilio connectors share.
 
-Signature checks, the verify-token handshake, sending to an API with retries, remembering
-which message ids were already handled (platforms redeliver) and the numbered-text fallback
-for choices a platform cannot show as buttons. Nothing here logs a message's text or a
-sender's id: logs hold the channel, the HTTP status and the attempt only.
+Signature checks, the verify-token handshake, reading a payload whose shape is not trusted,
+sending to an API with retries, remembering which message ids were already handled (platforms
+redeliver) and the numbered-text fallback for choices a platform cannot show as buttons.
+Nothing here logs a message's text or a sender's id: logs hold the channel, the HTTP status
+and the attempt only.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import aiohttp
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.channels.intake import MAX_BODY, valid_sender
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +70,15 @@ def hub_handshake(request: Request, verify_token: str) -> HTTPResponse:
 
 
 def read_signed_meta_payload(request: Request, app_secret: str, channel: str) -> dict[str, Any] | HTTPResponse:
-    """A Meta webhook's JSON object once its signature holds; otherwise the reply to send (403 or 400)."""
+    """A Meta webhook's JSON object once its signature holds; otherwise the reply to send (413, 403 or 400)."""
+    if len(request.body) > MAX_BODY:
+        return response.text("payload too large", status=413)
     if not valid_hub_signature(app_secret, request.body, request.headers.get("X-Hub-Signature-256")):
         logger.warning("%s: webhook with a missing or wrong signature rejected", channel)
         return response.text("forbidden", status=403)
     try:
         payload = json.loads(request.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         return response.text("malformed JSON", status=400)
     if not isinstance(payload, dict):
         return response.text("malformed payload", status=400)
@@ -156,6 +161,29 @@ def split_text(text: str, limit: int) -> list[str]:
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     return [*pieces, text] if text else pieces
+
+
+def fields(value: Any) -> dict[str, Any]:
+    """A payload object, or an empty one where the payload has something else: a webhook's shape is not trusted."""
+    return value if isinstance(value, dict) else {}
+
+
+def items(value: Any) -> list[Any]:
+    """A payload list, or an empty one where the payload has something else."""
+    return value if isinstance(value, list) else []
+
+
+def sender_id(value: Any, channel: str) -> str | None:
+    """The sender's id when bot.channels.intake accepts it; an event from any other id is skipped (logged)."""
+    sender = valid_sender(value)
+    if sender is None:
+        logger.warning("%s: an event with an unusable sender id was skipped", channel)
+    return sender
+
+
+def message_id(value: Any) -> str | None:
+    """A platform's message id, for spotting redeliveries (ids of other types are not ids)."""
+    return value if isinstance(value, str) else None
 
 
 def setting(credentials: Mapping[str, Any] | None, key: str, default: str = "") -> str:

@@ -1,9 +1,12 @@
 """WhatsApp Cloud API connector (Meta; channel name "whatsapp").
 
 In: the verify-token handshake, X-Hub-Signature-256 on every POST (403 otherwise, before
-anything is parsed), text messages and interactive button and list replies (read as their
-id, which carries the quick reply's payload); statuses and other events are ignored and a
-redelivered message id is answered once. Out: text (split over 4,096 characters), reply
+anything is parsed), text messages, the captions of images, videos and documents, and
+interactive button and list replies (read as their id, which carries the quick reply's
+payload); other media, stickers, locations and contacts are answered with "only text";
+statuses, reactions and system notices are ignored and a redelivered message id is answered
+once. Texts go through bot.channels.intake and every message gets an answer
+(bot.channels.never_silent). Out: text (split over 4,096 characters), reply
 buttons for up to 3 choices with titles of up to 20 characters, a list for up to 10 (a title
 over 24 characters is shortened in its row and given in full as the row's description), and
 numbered text otherwise, where a reply of just the number picks the choice.
@@ -15,19 +18,24 @@ webhook does not say which number was written to), api_base, api_version.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.intake import NOT_TEXT, Intake, read_text, valid_sender
+from bot.channels.never_silent import Counted, OnNewMessage, respond
 from bot.channels.webhook import (
     NumberedChoices,
     SeenIds,
+    fields,
+    items,
+    message_id,
     post_with_retries,
     read_signed_meta_payload,
+    sender_id,
     setting,
     split_text,
     webhook_blueprint,
@@ -40,9 +48,10 @@ MAX_BODY = 1024  # an interactive message's body
 MAX_BUTTONS, MAX_BUTTON_TITLE, MAX_BUTTON_ID = 3, 20, 256
 MAX_ROWS, MAX_ROW_TITLE, MAX_ROW_ID, MAX_ROW_DESCRIPTION = 10, 24, 200, 72
 LIST_BUTTON = "Choose"
+CAPTIONED = ("image", "video", "document")  # the media types whose caption is read as the text
 
 
-class WhatsAppOutput(OutputChannel):
+class WhatsAppOutput(Counted, OutputChannel):
     def __init__(self, send_url: str, access_token: str, choices: NumberedChoices) -> None:
         self.send_url = send_url
         self.access_token = access_token
@@ -93,21 +102,26 @@ def row(title: str, row_id: str) -> dict[str, str]:
     return {"id": row_id, "title": title[:MAX_ROW_TITLE - 1].rstrip() + "\u2026", "description": title}
 
 
-def message_text(message: dict[str, Any]) -> str | None:
-    """What one incoming message says: its text, or the id of the reply button or list row tapped."""
+def read_message(message: dict[str, Any]) -> Intake | None:
+    """What to do with one incoming message: its text, the caption of a picture, video or document, the id of
+    the reply button or list row tapped, "only text" for anything else; None for reactions and system notices."""
     kind = message.get("type")
     if kind == "text":
-        body = (message.get("text") or {}).get("body")
-        return body if isinstance(body, str) and body.strip() else None
+        return read_text(fields(message.get("text")).get("body"))
+    if kind in CAPTIONED:
+        caption = fields(message.get(kind)).get("caption")
+        return read_text(caption) if isinstance(caption, str) and caption.strip() else NOT_TEXT
     if kind == "interactive":
-        interactive = message.get("interactive") or {}
-        reply = interactive.get(interactive.get("type") or "") or {}
-        if isinstance(reply, dict):
-            return str(reply.get("id") or reply.get("title") or "") or None
+        interactive = fields(message.get("interactive"))
+        answer_kind = interactive.get("type")
+        reply = fields(interactive.get(answer_kind)) if isinstance(answer_kind, str) else {}
+        return read_text(reply.get("id") or reply.get("title"))
     if kind == "button":  # a template's quick-reply button
-        button = message.get("button") or {}
-        return str(button.get("payload") or button.get("text") or "") or None
-    return None  # images, audio, locations, reactions...: not read
+        button = fields(message.get("button"))
+        return read_text(button.get("payload") or button.get("text"))
+    if kind in ("reaction", "system"):
+        return None  # an emoji on one of our messages, a changed number: nothing to answer
+    return NOT_TEXT  # audio, stickers, locations, contacts, orders, unsupported...
 
 
 class WhatsAppInput(InputChannel):
@@ -139,7 +153,7 @@ class WhatsAppInput(InputChannel):
     def get_output_channel(self) -> OutputChannel:
         return self.output_for(None)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = webhook_blueprint("whatsapp", self.verify_token)
 
         @hook.route("/webhook", methods=["POST"])
@@ -147,23 +161,22 @@ class WhatsAppInput(InputChannel):
             payload = read_signed_meta_payload(request, self.app_secret, "whatsapp")
             if isinstance(payload, HTTPResponse):
                 return payload
-            for entry in payload.get("entry") or []:
-                for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
-                    value = change.get("value") if isinstance(change, dict) else None
-                    if isinstance(value, dict):
-                        await self._handle(value, on_new_message)  # "statuses" are not read
+            for entry in items(payload.get("entry")):
+                for change in items(fields(entry).get("changes")):
+                    await self._handle(fields(fields(change).get("value")), on_new_message)  # "statuses" unread
             return response.text("ok")
 
         return hook
 
-    async def _handle(self, value: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        phone_number_id = (value.get("metadata") or {}).get("phone_number_id")
-        for message in value.get("messages") or []:
-            if not isinstance(message, dict):
+    async def _handle(self, value: dict[str, Any], on_new_message: OnNewMessage) -> None:
+        phone_number_id = valid_sender(fields(value.get("metadata")).get("phone_number_id"))
+        for message in items(value.get("messages")):
+            intake = read_message(message) if isinstance(message, dict) else None
+            if intake is None:
                 continue
-            text, sender = message_text(message), message.get("from")
-            if text is None or not sender or not self.seen.first_time(message.get("id")):
+            sender = sender_id(message.get("from"), self.name())
+            if sender is None or not self.seen.first_time(message_id(message.get("id"))):
                 continue
-            text = self.choices.resolve(str(sender), text)
-            await on_new_message(UserMessage(text, self.output_for(phone_number_id), str(sender),
-                                             input_channel=self.name()))
+            if intake.text is not None:
+                intake = Intake(text=self.choices.resolve(sender, intake.text))
+            await respond(on_new_message, intake, self.output_for(phone_number_id), sender, self.name())

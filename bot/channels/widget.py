@@ -1,25 +1,44 @@
-"""Rasa's socket.io channel for the website widget, with two fixes.
+"""Rasa's socket.io channel for the website widget, with its gaps closed.
 
 - Origins: Rasa 3.6 builds its socket.io server with no origin list, which skips the origin
   check and sends no CORS headers, so a widget on another port or host cannot poll it. Here
   the origins come from credentials.yml (`cors_allowed_origins`, comma-separated; "*" for any).
-- Session persistence: Rasa calls python-socketio 5's `enter_room` without awaiting it, so the
-  socket never joins its session's room and never receives a reply. The session_request
-  handler is replaced by one that awaits it.
+- Sessions: Rasa calls python-socketio 5's `enter_room` without awaiting it, so the socket
+  never joins its session's room and never receives a reply; here it is awaited. A session id
+  that bot.channels.intake does not accept is replaced by a new one (the widget adopts the id
+  in `session_confirm`), and a socket speaks only in the conversation it was confirmed into
+  (a message before any `session_request` starts one), so a client cannot make up ids.
+- Messages: whatever a client emits is read through bot.channels.intake (text cleaned, length
+  limited, anything but text answered with "only text"); `metadata` is ignored; every message
+  gets an answer (bot.channels.never_silent).
 
 The channel keeps the name "socketio", so the URL and the recorded input channel stay the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.channel import InputChannel
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+
+from bot.channels.intake import MAX_BODY, read_text, valid_sender
+from bot.channels.never_silent import Counted, OnNewMessage, respond
+
+SESSION_KEY = "conversation"  # in python-socketio's per-socket session: the conversation it was confirmed into
+
+
+class WidgetOutput(Counted, SocketIOOutput):
+    """Rasa's socket.io output, counting what Rasa sent."""
+
+
+async def awaited(result: Any) -> None:
+    if inspect.isawaitable(result):  # python-socketio 5's AsyncServer room calls are coroutines
+        await result
 
 
 class WidgetSocketIOInput(SocketIOInput):
@@ -32,23 +51,48 @@ class WidgetSocketIOInput(SocketIOInput):
 
     allowed_origins: list[str] = []
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = super().blueprint(on_new_message)
         origins = self.allowed_origins
         # An empty list would switch the check off; with no origin configured only same-origin pages are served.
         self.sio.eio.cors_allowed_origins = "*" if "*" in origins else (origins or None)
-        sio = self.sio
+        self.sio.eio.max_http_buffer_size = MAX_BODY  # a bigger packet is refused (413) and the socket closed
+        sio, namespace = self.sio, self.namespace
 
-        async def session_request(sid: str, data: dict[str, Any] | None) -> None:
-            data = data if isinstance(data, dict) else {}
-            session_id = data.get("session_id")
-            if not isinstance(session_id, str) or not session_id:
-                session_id = uuid.uuid4().hex
+        async def confirmed(sid: str) -> str | None:
+            try:
+                return (await sio.get_session(sid, namespace=namespace)).get(SESSION_KEY)
+            except KeyError:  # the socket has gone
+                return None
+
+        async def confirm(sid: str, wanted: object) -> str:
+            """Put the socket into a conversation: the one asked for when its id is acceptable, else a new one."""
+            session_id = valid_sender(wanted) or uuid.uuid4().hex
+            previous = await confirmed(sid)
             if self.session_persistence:
-                joined = sio.enter_room(sid, session_id)
-                if inspect.isawaitable(joined):
-                    await joined
-            await sio.emit("session_confirm", session_id, room=sid)
+                if previous and previous != session_id:
+                    await awaited(sio.leave_room(sid, previous, namespace=namespace))  # "Start over"
+                await awaited(sio.enter_room(sid, session_id, namespace=namespace))
+            with contextlib.suppress(KeyError):  # the socket has gone
+                await sio.save_session(sid, {SESSION_KEY: session_id}, namespace=namespace)
+            return session_id
 
-        sio.on("session_request", session_request, namespace=self.namespace)  # replaces Rasa's handler
+        # *args: a client may emit an event with no data or with several arguments.
+        async def session_request(sid: str, *args: Any) -> None:
+            data = args[0] if args else None
+            wanted = data.get("session_id") if isinstance(data, dict) else None
+            await sio.emit("session_confirm", await confirm(sid, wanted), room=sid)
+
+        async def handle_message(sid: str, *args: Any) -> None:
+            data = args[0] if args and isinstance(args[0], dict) else {}
+            if self.session_persistence:
+                sender = await confirmed(sid) or await confirm(sid, data.get("session_id"))
+            else:
+                sender = sid
+            output = WidgetOutput(sio, self.bot_message_evt)
+            await respond(on_new_message, read_text(data.get("message")), output, sender, self.name())
+
+        # These replace Rasa's handlers of the same events.
+        sio.on("session_request", session_request, namespace=namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=namespace)
         return hook
