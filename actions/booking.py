@@ -11,14 +11,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue
 from bot.booking import chat as booking_chat
-from bot.booking import provider_for
+from bot.booking import flow, provider_for
 from bot.booking.base import BookingError
-from bot.booking.flow import finish, offer
 from bot.booking.summary import triage_summary
 from bot.clinic import ClinicConfigError, clinic
 
 ASKED_HERE = ("booking_first_name", "booking_last_name", "booking_contact", "booking_phone", "callback_time",
-              "booking_confirmed")
+              "booking_confirmed", "manage_code", "manage_confirmed")
 
 
 def _state(tracker: Tracker) -> dict[str, Any]:
@@ -55,7 +54,7 @@ class ValidateBookingForm(FormValidationAction):
         events: list[EventType] = []
         if _after_patient_message(tracker):
             message = tracker.latest_message or {}
-            turn = booking_chat.read(_state(tracker), message.get("text") or "",
+            turn = flow.read(_state(tracker), message.get("text") or "",
                                      (message.get("intent") or {}).get("name"), message.get("entities") or [],
                                      clinic())
             events = _say(dispatcher, turn)
@@ -85,7 +84,8 @@ class ActionAskBookingChoice(Action):
             provider = provider_for(details)
         except (BookingError, ClinicConfigError) as error:
             provider = _Unavailable(str(error))
-        turn = offer(_state(tracker), details, provider, tracker.get_slot("triage_level"), datetime.now(timezone.utc))
+        turn = flow.offer(_state(tracker), details, provider, tracker.get_slot("triage_level"),
+                          datetime.now(timezone.utc))
         return _say(dispatcher, turn)
 
 
@@ -98,7 +98,7 @@ class AskBookingDetail(Action):
         return f"action_ask_{self.slot}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        message = booking_chat.ask(self.slot, _state(tracker), clinic())
+        message = flow.ask(self.slot, _state(tracker), clinic())
         dispatcher.utter_message(text=message.text, buttons=message.buttons)
         return []
 
@@ -108,7 +108,7 @@ ASKING_ACTIONS = {slot: type(f"AskBooking_{slot}", (AskBookingDetail,), {"slot":
 
 
 class ActionFinishBooking(Action):
-    """Books, records the call back, or closes a cancelled booking when the form ends."""
+    """Books, records the call back, cancels or moves a booking made earlier, or closes a cancelled booking."""
 
     def name(self) -> str:
         return "action_finish_booking"
@@ -116,13 +116,14 @@ class ActionFinishBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         details, state = clinic(), _state(tracker)
         provider = None
-        if state.get("booking_mode") == booking_chat.BOOK and not state.get("booking_cancelled"):
+        if state.get("booking_mode") in (booking_chat.BOOK, *booking_chat.MANAGE_MODES) and not state.get(
+                "booking_cancelled"):
             try:
                 provider = provider_for(details)
             except (BookingError, ClinicConfigError) as error:
                 provider = _Unavailable(str(error))
         summary = triage_summary(dialogue.answers_from_slots(tracker.current_slot_values()))
-        turn, again = finish(state, details, provider, conversation_id=tracker.sender_id, summary=summary,
+        turn, again = flow.finish(state, details, provider, conversation_id=tracker.sender_id, summary=summary,
                              now=datetime.now(timezone.utc))
         events = _say(dispatcher, turn)
         return events + [FollowupAction("booking_form")] if again else events
@@ -141,3 +142,5 @@ class _Unavailable:
 
     def book(self, *args: Any, **kwargs: Any) -> Any:
         raise BookingError(self.reason)
+
+    cancel = move = book

@@ -11,12 +11,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 import phonenumbers
 import yaml
 
@@ -34,10 +35,33 @@ class ClinicConfigError(ValueError):
     """The clinic file is missing, unreadable or wrong; the message names the field."""
 
 
+Ranges = tuple[tuple[time, time], ...]  # local start-end times on one day, sorted, not overlapping
+
+
+@dataclass(frozen=True)
+class DateRange:
+    first: date
+    last: date  # inclusive
+    name: str = ""
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.first <= day <= self.last
+
+
 @dataclass(frozen=True)
 class Practitioner:
     id: str
     name: str
+    # weekday (0 = Monday) -> the hours they see patients, breaks taken out; None: the clinic's opening hours
+    working_hours: dict[int, Ranges] | None = None
+    appointment_types: tuple[str, ...] | None = None  # the types they give; None: all of them
+    leave: tuple[DateRange, ...] = ()  # holidays and other days off
+
+    def gives(self, appointment_type_id: str) -> bool:
+        return self.appointment_types is None or appointment_type_id in self.appointment_types
+
+    def away_on(self, day: date) -> bool:
+        return any(day in r for r in self.leave)
 
 
 @dataclass(frozen=True)
@@ -77,7 +101,9 @@ class Clinic:
     country: str = "GB"  # ISO 3166 region: how patients' phone numbers are read ("07700 900123")
     what_to_bring: str = "Please wear or bring shorts so the physio can see your knee."
     # weekday (0 = Monday) -> opening ranges, local time
-    opening_hours: dict[int, tuple[tuple[time, time], ...]] = field(default_factory=dict)
+    opening_hours: dict[int, Ranges] = field(default_factory=dict)
+    closures: tuple[DateRange, ...] = ()  # days the whole clinic is shut (its own dates)
+    public_holidays: str | None = None  # "yes" (national ones) or a region of `country` ("ENG"); None: open on them
     practitioners: tuple[Practitioner, ...] = ()
     appointment_types: tuple[AppointmentType, ...] = ()
     lead_times: dict[str, int] = field(default_factory=dict)  # triage level -> working days
@@ -97,6 +123,52 @@ class Clinic:
     def practitioner(self, practitioner_id: str) -> Practitioner | None:
         return next((p for p in self.practitioners if p.id == practitioner_id), None)
 
+    def closed_for(self, day: date) -> str | None:
+        """Why the whole clinic is shut that day ("Christmas Day"), or None when it keeps its usual hours."""
+        closure = next((c for c in self.closures if day in c), None)
+        if closure:
+            return closure.name or "closed"
+        if self.public_holidays:
+            return _public_holidays(self.country, self.public_holidays, day.year).get(day)
+        return None
+
+    def hours_on(self, day: date, practitioner: Practitioner | None = None) -> Ranges:
+        """Local opening hours that day, or one practitioner's working hours then (within the clinic's)."""
+        if self.closed_for(day) or (practitioner and practitioner.away_on(day)):
+            return ()
+        opening = self.opening_hours.get(day.weekday(), ())
+        if practitioner is None or practitioner.working_hours is None:
+            return opening
+        return _intersect(practitioner.working_hours.get(day.weekday(), ()), opening)
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(country: str, region: str, year: int) -> dict[date, str]:
+    subdiv = None if region == "yes" else region
+    return dict(holidays.country_holidays(country, subdiv=subdiv, years=year))
+
+
+def _intersect(ours: Ranges, theirs: Ranges) -> Ranges:
+    overlap = ((max(a, c), min(b, d)) for a, b in ours for c, d in theirs)
+    return tuple(sorted((start, end) for start, end in overlap if start < end))
+
+
+def _subtract(ranges: Ranges, breaks: Ranges) -> Ranges:
+    """The ranges with the breaks cut out ("08:00-18:00" less "12:30-13:15": two ranges)."""
+    left = list(ranges)
+    for cut_start, cut_end in breaks:
+        pieces = []
+        for start, end in left:
+            if cut_end <= start or end <= cut_start:
+                pieces.append((start, end))
+                continue
+            if start < cut_start:
+                pieces.append((start, cut_start))
+            if cut_end < end:
+                pieces.append((cut_end, end))
+        left = pieces
+    return tuple(sorted(left))
+
 
 def load_clinic(path: str | Path | None = None) -> Clinic:
     path = Path(path or os.environ.get("CLINIC_CONFIG") or DEFAULT_PATH)
@@ -113,8 +185,8 @@ def load_clinic(path: str | Path | None = None) -> Clinic:
 def parse_clinic(data: Any) -> Clinic:
     if not isinstance(data, dict):
         raise ClinicConfigError("must be a mapping")
-    known = {*TEXT_FIELDS, "country", "opening_hours", "practitioners", "appointment_types", "lead_times",
-             "min_notice_minutes", "booking"}
+    known = {*TEXT_FIELDS, "country", "opening_hours", "closures", "practitioners", "appointment_types",
+             "lead_times", "min_notice_minutes", "booking"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ClinicConfigError(f"unknown field(s) {', '.join(unknown)}")
@@ -125,15 +197,21 @@ def parse_clinic(data: Any) -> Clinic:
         ZoneInfo(data["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
         raise ClinicConfigError(f"timezone: unknown time zone {data['timezone']!r} (e.g. Europe/London)") from None
-    practitioners = tuple(Practitioner(**_entry(p, "practitioners", ("id", "name")))
-                          for p in _list(data, "practitioners"))
+    country = _country(data.get("country", "GB"))
+    opening_hours = _opening_hours(data.get("opening_hours"))
+    closures, public_holidays = _closures(data.get("closures"), country)
     types = tuple(_appointment_type(t) for t in _list(data, "appointment_types"))
+    practitioners = tuple(_practitioner(p, {t.id for t in types}) for p in _list(data, "practitioners"))
     for label, items in (("practitioners", practitioners), ("appointment_types", types)):
         ids = [i.id for i in items]
         if len(set(ids)) != len(ids):
             raise ClinicConfigError(f"{label}: ids must be unique")
     if not any(t.bot_may_offer for t in types):
         raise ClinicConfigError("appointment_types: at least one needs bot_may_offer: true")
+    bookable = next(t for t in types if t.bot_may_offer)
+    if not any(p.gives(bookable.id) for p in practitioners):
+        raise ClinicConfigError(f"practitioners: nobody gives {bookable.id!r} appointments (appointment_types), "
+                                "so the assistant could never book one")
     booking = data.get("booking") or {}
     if not isinstance(booking, dict):
         raise ClinicConfigError("booking must be a mapping")
@@ -147,9 +225,9 @@ def parse_clinic(data: Any) -> Clinic:
     if not isinstance(notice, int) or isinstance(notice, bool) or notice < 0:
         raise ClinicConfigError("min_notice_minutes must be a whole number of minutes, 0 or more")
     return Clinic(
-        **{f: data[f].strip() for f in TEXT_FIELDS}, country=_country(data.get("country", "GB")),
-        opening_hours=_opening_hours(data.get("opening_hours")),
-        practitioners=practitioners, appointment_types=types, lead_times=_lead_times(data.get("lead_times")),
+        **{f: data[f].strip() for f in TEXT_FIELDS}, country=country, opening_hours=opening_hours,
+        closures=closures, public_holidays=public_holidays, practitioners=practitioners, appointment_types=types,
+        lead_times=_lead_times(data.get("lead_times")),
         min_notice_minutes=notice, provider=provider, cliniko=cliniko,
     )
 
@@ -191,30 +269,104 @@ def _appointment_type(value: Any) -> AppointmentType:
     return AppointmentType(entry["id"], entry["name"], minutes, offer)
 
 
-def _opening_hours(value: Any) -> dict[int, tuple[tuple[time, time], ...]]:
+def _opening_hours(value: Any, where: str = "opening_hours") -> dict[int, Ranges]:
     if not isinstance(value, dict) or not value:
-        raise ClinicConfigError("opening_hours: must map weekdays (monday...) to lists like [\"08:00-18:00\"]")
-    hours: dict[int, tuple[tuple[time, time], ...]] = {}
+        raise ClinicConfigError(f"{where}: must map weekdays (monday...) to lists like [\"08:00-18:00\"]")
+    hours: dict[int, Ranges] = {}
     for day, ranges in value.items():
         if day not in WEEKDAYS:
-            raise ClinicConfigError(f"opening_hours: {day!r} is not a weekday (monday...sunday)")
-        if not isinstance(ranges, list):
-            raise ClinicConfigError(f"opening_hours.{day}: must be a list like [\"08:00-18:00\"]")
-        parsed = []
-        for text in ranges:
-            match = HOURS.match(str(text))
-            if not match:
-                raise ClinicConfigError(f"opening_hours.{day}: {text!r} is not HH:MM-HH:MM")
-            h1, m1, h2, m2 = (int(g) for g in match.groups())
-            start, end = time(h1, m1), time(23, 59) if h2 == 24 else time(h2, m2)
-            if end <= start:
-                raise ClinicConfigError(f"opening_hours.{day}: {text!r} ends before it starts")
-            parsed.append((start, end))
-        parsed.sort()
-        if any(a[1] > b[0] for a, b in zip(parsed, parsed[1:], strict=False)):
-            raise ClinicConfigError(f"opening_hours.{day}: ranges overlap")
-        hours[WEEKDAYS.index(day)] = tuple(parsed)
+            raise ClinicConfigError(f"{where}: {day!r} is not a weekday (monday...sunday)")
+        hours[WEEKDAYS.index(day)] = _ranges(ranges, f"{where}.{day}")
     return hours
+
+
+def _ranges(value: Any, where: str) -> Ranges:
+    if not isinstance(value, list):
+        raise ClinicConfigError(f"{where}: must be a list like [\"08:00-18:00\"]")
+    parsed = []
+    for text in value:
+        match = HOURS.match(str(text))
+        if not match:
+            raise ClinicConfigError(f"{where}: {text!r} is not HH:MM-HH:MM")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        start, end = time(h1, m1), time(23, 59) if h2 == 24 else time(h2, m2)
+        if end <= start:
+            raise ClinicConfigError(f"{where}: {text!r} ends before it starts")
+        parsed.append((start, end))
+    parsed.sort()
+    if any(a[1] > b[0] for a, b in zip(parsed, parsed[1:], strict=False)):
+        raise ClinicConfigError(f"{where}: ranges overlap")
+    return tuple(parsed)
+
+
+def _practitioner(value: Any, type_ids: set[str]) -> Practitioner:
+    entry = _entry(value, "practitioners", ("id", "name"), ("working_hours", "breaks", "appointment_types", "leave"))
+    where = f"practitioners.{entry['id']}"
+    hours = _opening_hours(entry["working_hours"], f"{where}.working_hours") if "working_hours" in entry else None
+    breaks = _ranges(entry.get("breaks") or [], f"{where}.breaks")
+    if breaks and hours is None:
+        raise ClinicConfigError(f"{where}.breaks: give working_hours too (breaks are taken out of them)")
+    if hours is not None:
+        hours = {day: _subtract(ranges, breaks) for day, ranges in hours.items()}
+    types = entry.get("appointment_types")
+    if types is not None:
+        if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
+            raise ClinicConfigError(f"{where}.appointment_types: must be a list of appointment type ids")
+        unknown = sorted(set(types) - type_ids)
+        if unknown:
+            raise ClinicConfigError(f"{where}.appointment_types: {', '.join(unknown)} not defined in appointment_types")
+        types = tuple(types)
+    leave = _date_ranges(entry.get("leave") or [], f"{where}.leave")
+    return Practitioner(entry["id"], entry["name"], hours, types, leave)
+
+
+def _closures(value: Any, country: str) -> tuple[tuple[DateRange, ...], str | None]:
+    if value is None:
+        return (), None
+    if not isinstance(value, dict) or set(value) - {"public_holidays", "dates"}:
+        raise ClinicConfigError("closures: must be a mapping with public_holidays and/or dates")
+    region = value.get("public_holidays", False)
+    if region is True:
+        region = "yes"
+    elif region is False or region is None:
+        region = None
+    elif not isinstance(region, str) or region.upper() not in holidays.country_holidays(country).subdivisions:
+        regions = ", ".join(holidays.country_holidays(country).subdivisions) or "none"
+        raise ClinicConfigError(f"closures.public_holidays: {region!r} is not a region of {country} "
+                                f"(true for national holidays only, or one of: {regions})")
+    else:
+        region = region.upper()
+    return _date_ranges(value.get("dates") or [], "closures.dates"), region
+
+
+def _date_ranges(value: Any, where: str) -> tuple[DateRange, ...]:
+    """Entries like "2026-12-24" (one day) or {from: 2026-12-24, to: 2026-12-31, name: Christmas}."""
+    if not isinstance(value, list):
+        raise ClinicConfigError(f"{where}: must be a list of dates or {{from: ..., to: ...}} ranges")
+    found = []
+    for item in value:
+        if isinstance(item, dict):
+            extra = sorted(set(item) - {"from", "to", "name"})
+            if extra:
+                raise ClinicConfigError(f"{where}: unknown field(s) {', '.join(extra)}")
+            first, last = _date(item.get("from"), where), _date(item.get("to", item.get("from")), where)
+            name = str(item.get("name") or "").strip()
+        else:
+            first = last = _date(item, where)
+            name = ""
+        if last < first:
+            raise ClinicConfigError(f"{where}: {first} to {last} ends before it starts")
+        found.append(DateRange(first, last, name))
+    return tuple(sorted(found, key=lambda r: r.first))
+
+
+def _date(value: Any, where: str) -> date:
+    if isinstance(value, date):  # YAML reads an unquoted 2026-12-24 as a date already
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ClinicConfigError(f"{where}: {value!r} is not a date like 2026-12-24") from None
 
 
 def _lead_times(value: Any) -> dict[str, int]:

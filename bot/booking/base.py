@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.booking.records import Stored
 
 
 class BookingError(RuntimeError):
@@ -39,6 +42,7 @@ class Patient:
 class Confirmation:
     slot: Slot
     reference: str  # our booking id or the provider's appointment id
+    code: str = ""  # the patient's confirmation code (bot.booking.records), to cancel or move it later
 
 
 class BookingProvider(Protocol):
@@ -49,5 +53,14 @@ class BookingProvider(Protocol):
         ...
 
     def book(self, slot: Slot, patient: Patient, *, notes: str, conversation_id: str) -> Confirmation:
-        """Book the slot; SlotTaken when it has gone, BookingError for anything else."""
+        """Book the slot and record it with a confirmation code; SlotTaken when it has gone, BookingError
+        for anything else."""
+        ...
+
+    def cancel(self, booking: Stored, *, conversation_id: str) -> None:
+        """Cancel a booking found by its code (the slot becomes free); BookingError when it cannot."""
+        ...
+
+    def move(self, booking: Stored, slot: Slot, *, conversation_id: str) -> Confirmation:
+        """Move a booking to another free slot, keeping its code; SlotTaken when that slot has gone."""
         ...

@@ -1,14 +1,16 @@
-"""The built-in scheduler: slots from the clinic's opening hours minus the bookings table."""
+"""The built-in scheduler: slots from each practitioner's calendar (bot.clinic) minus the bookings table."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.booking.base import BookingError, Confirmation, Patient, Slot, SlotTaken
+from bot.booking import records
+from bot.booking.base import BookingError, Confirmation, Patient, Slot
 from bot.booking.hours import days_between, local_starts
+from bot.booking.records import Stored
 from bot.clinic import Clinic
 from bot.store.db import session_scope
 from bot.store.models import Booking
@@ -31,41 +33,34 @@ class BuiltinScheduler:
         length = timedelta(minutes=self.type.minutes)
         try:
             with session_scope(self.database_url) as session:
-                taken = set(session.execute(
-                    select(Booking.practitioner_id, Booking.starts_at)
-                    .where(Booking.starts_at >= _naive(start) - length, Booking.starts_at < _naive(end))).all())
+                taken: dict[str, list[tuple[datetime, datetime]]] = {}
+                for who, begins, ends in session.execute(
+                        select(Booking.practitioner_id, Booking.starts_at, Booking.ends_at)
+                        .where(Booking.active, Booking.starts_at < _naive(end) + length,
+                               Booking.ends_at > _naive(start))):
+                    taken.setdefault(who, []).append((begins, ends))
         except SQLAlchemyError as exc:
             raise BookingError(f"built-in scheduler: cannot read bookings ({type(exc).__name__})") from exc
         slots = []
-        for day in days_between(self.clinic, start, end):
-            for begins in local_starts(self.clinic, day, self.type.minutes):
-                if not start <= begins < end:
-                    continue
-                for practitioner in self.clinic.practitioners:
-                    if (practitioner.id, _naive(begins)) not in taken:
+        for practitioner in self.clinic.practitioners:
+            if not practitioner.gives(self.type.id):
+                continue
+            busy = taken.get(practitioner.id, [])
+            for day in days_between(self.clinic, start, end):
+                for begins in local_starts(self.clinic, day, self.type.minutes, practitioner):
+                    stored = _naive(begins)
+                    if start <= begins < end and not any(b < stored + length and stored < e for b, e in busy):
                         slots.append(Slot(begins, begins + length, practitioner.id, self.type.id))
         return sorted(slots)
 
     def book(self, slot: Slot, patient: Patient, *, notes: str, conversation_id: str) -> Confirmation:
-        try:
-            with session_scope(self.database_url) as session:
-                booking = Booking(
-                    conversation_id=conversation_id, practitioner_id=slot.practitioner_id,
-                    appointment_type_id=slot.appointment_type_id, starts_at=_naive(slot.starts_at),
-                    ends_at=_naive(slot.ends_at), first_name=patient.first_name, last_name=patient.last_name,
-                    phone=patient.phone, email=patient.email, notes=notes)
-                session.add(booking)
-                session.flush()  # the unique constraint decides here who got the slot
-                reference = f"B{booking.id}"
-        except IntegrityError as exc:
-            raise SlotTaken("that slot has just been booked by somebody else") from exc
-        except SQLAlchemyError as exc:
-            raise BookingError(f"built-in scheduler: cannot book ({type(exc).__name__})") from exc
-        return Confirmation(slot, reference)
+        stored = records.insert(slot, patient, notes=notes, conversation_id=conversation_id, provider=self.name,
+                                database_url=self.database_url)
+        return Confirmation(slot, f"B{stored.id}", stored.code)
 
-    def cancel(self, reference: str) -> None:
-        """Frees the slot (the row goes, so the unique constraint lets somebody else take it)."""
-        with session_scope(self.database_url) as session:
-            booking = session.get(Booking, int(reference.lstrip("B")))
-            if booking is not None:
-                session.delete(booking)
+    def cancel(self, booking: Stored, *, conversation_id: str) -> None:
+        records.cancel(booking, conversation_id=conversation_id, database_url=self.database_url)
+
+    def move(self, booking: Stored, slot: Slot, *, conversation_id: str) -> Confirmation:
+        moved = records.move(booking, slot, conversation_id=conversation_id, database_url=self.database_url)
+        return Confirmation(slot, f"B{moved.id}", moved.code)

@@ -4,8 +4,10 @@ Everything here works on a plain dict of the booking slots, so it is tested with
 form's actions (actions/booking.py) only pass the tracker's slots in and the updates out.
 
 Modes: "book" (a slot, name, phone and/or email, read-back, booking), "callback" (name, phone
-and a preferred time; for "talk to a person", urgent cases, and whenever booking fails) and
-"none" (an emergency: never booked). A cancelled booking ends the form with nothing booked.
+and a preferred time; for "talk to a person", urgent cases, and whenever booking fails),
+"none" (an emergency: never booked), and "cancel_existing" / "move_existing" (a booking made
+earlier, found by its confirmation code: bot.booking.manage). A cancelled booking ends the form
+with nothing booked or changed.
 """
 
 from __future__ import annotations
@@ -19,23 +21,30 @@ from bot.booking.base import Slot
 from bot.booking.choose import Pick, Request, choose
 from bot.booking.contact import clean_email, clean_name, find_phone, split_full_name
 from bot.booking.offer import PARTS_OF_DAY, Looked, Preference, describe_slot
+from bot.booking.records import shown
 from bot.booking.when import parse_when
 from bot.booking.wording import text as wording
 from bot.clinic import Clinic
 from bot.dialogue import Message
 
 BOOK, CALLBACK, NONE = "book", "callback", "none"
+CANCEL_EXISTING, MOVE_EXISTING = "cancel_existing", "move_existing"
+MANAGE_MODES = (CANCEL_EXISTING, MOVE_EXISTING)
+MANAGE_INTENTS = {"cancel_appointment": CANCEL_EXISTING, "move_appointment": MOVE_EXISTING}
 BOOKING_SLOTS: tuple[str, ...] = (
     "booking_mode", "booking_choice", "booking_offered", "booking_preference", "booking_first_name",
     "booking_last_name", "booking_phone", "booking_email", "booking_contact", "booking_confirmed", "callback_time",
-    "booking_cancelled", "booking_reason", "booking_reference",
+    "booking_cancelled", "booking_reason", "booking_reference", "manage_code", "manage_booking", "manage_confirmed",
+    "manage_attempts",
 )
 REQUIRED = {
     BOOK: ("booking_choice", "booking_first_name", "booking_last_name", "booking_contact", "booking_confirmed"),
     CALLBACK: ("booking_first_name", "booking_last_name", "booking_phone", "callback_time"),
+    CANCEL_EXISTING: ("manage_code", "booking_contact", "manage_confirmed"),
+    MOVE_EXISTING: ("manage_code", "booking_contact", "booking_choice", "manage_confirmed"),
 }
-# The intents that take the patient somewhere whatever was asked.
-CANCEL_INTENTS = ("cancel", "goodbye")
+# The intents that take the patient somewhere whatever was asked ("cancel my appointment" mid-booking too).
+CANCEL_INTENTS = ("cancel", "goodbye", "cancel_appointment")
 CHANGE_TIME = re.compile(r"\b(time|day|date|slot|appointment|when)\b", re.I)
 CHANGE_DETAILS = re.compile(r"\b(name|phone|number|email|e-mail|mobile|details|contact)\b", re.I)
 MAX_TEXT = 200
@@ -64,6 +73,9 @@ def cleared() -> dict[str, Any]:
 def start(level: str | None, intent: str | None, clinic: Clinic) -> Turn:
     """What a request to book or to talk to a person starts, given the triage level."""
     turn = Turn(cleared())
+    if intent in MANAGE_INTENTS:  # an appointment booked earlier: whatever today's triage says
+        turn.updates["booking_mode"] = MANAGE_INTENTS[intent]
+        return turn
     if level == "emergency":
         turn.updates["booking_mode"] = NONE
         return turn.say(f"I can't book an appointment for this: please call {clinic.emergency_number} "
@@ -100,7 +112,7 @@ def read(state: dict[str, Any], text: str, intent: str | None, entities: list[di
         return turn
     if asked in ("booking_contact", "booking_phone"):
         # A typed number can look like "what's the phone number" to the intent classifier: the value wins.
-        attempt = (_read_contact(Turn(), text, clinic) if asked == "booking_contact"
+        attempt = (read_contact(Turn(), text, clinic) if asked == "booking_contact"
                    else Turn({"booking_phone": find_phone(text, clinic.country)}))
         if attempt.updates.get(asked):
             return attempt
@@ -121,7 +133,8 @@ def read(state: dict[str, Any], text: str, intent: str | None, entities: list[di
                             booking_choice=None, booking_confirmed=None)
         return turn.say("Of course, I'll ask someone from the clinic to call you.")
     # "No" only means "change something" at the read-back; elsewhere it is just a reply to read.
-    wants_change = intent == "change_booking" or (intent == "deny" and asked == "booking_confirmed")
+    wants_change = (intent in ("change_booking", "move_appointment")
+                    or (intent == "deny" and asked == "booking_confirmed"))
     change = payload.get("booking_change") or (_change_asked(text) if wants_change else None)
     if asked == "booking_confirmed" and intent != "affirm" and not payload.get("booking_change"):
         said = parse_when(text, today)
@@ -147,7 +160,7 @@ def read(state: dict[str, Any], text: str, intent: str | None, entities: list[di
         turn.updates["booking_last_name"] = name
         return turn if name else turn.say("Sorry, I need your last name in letters, like \"Taylor\".")
     if asked == "booking_contact":
-        return _read_contact(turn, text, clinic)
+        return read_contact(turn, text, clinic)
     if asked == "booking_phone":
         phone = find_phone(text, clinic.country)
         turn.updates["booking_phone"] = phone
@@ -220,7 +233,8 @@ def _index(value: Any) -> int | None:
         return None
 
 
-def _read_contact(turn: Turn, text: str, clinic: Clinic) -> Turn:
+def read_contact(turn: Turn, text: str, clinic: Clinic) -> Turn:
+    """A phone number and/or an email address in one message (booking_contact "given"), or ask again."""
     emails = [clean_email(w) for w in re.findall(r"\S+@\S+", text)]
     email = next((e for e in emails if e), None)
     without_email = re.sub(r"\S+@\S+", " ", text)
@@ -356,11 +370,13 @@ def read_back(state: dict[str, Any], clinic: Clinic) -> Message:
          {"title": "Cancel", "payload": "/cancel"}])
 
 
-def confirmation(slot: Slot, state: dict[str, Any], clinic: Clinic) -> str:
+def confirmation(slot: Slot, state: dict[str, Any], clinic: Clinic, code: str = "") -> str:
     practitioner = clinic.practitioner(slot.practitioner_id)
+    change = (wording("confirmation_code", code=shown(code)) + f" Or call us on {clinic.phone}."
+              if code else f"If you need to change it, call us on {clinic.phone}.")
     return (f"You're booked in: {clinic.bookable_type.name.lower()} on {describe_slot(slot, clinic)}"
             f"{' with ' + practitioner.name if practitioner else ''} at {clinic.name}, {clinic.address}. "
-            f"{clinic.what_to_bring} If you need to change it, call us on {clinic.phone}.")
+            f"{clinic.what_to_bring} {change}")
 
 
 def callback_promise(clinic: Clinic, now: datetime) -> str:
@@ -368,7 +384,7 @@ def callback_promise(clinic: Clinic, now: datetime) -> str:
     local = now.astimezone(clinic.tz)
     for offset in range(8):
         day = (local + timedelta(days=offset)).date()
-        for opens, closes in clinic.opening_hours.get(day.weekday(), ()):
+        for opens, closes in clinic.hours_on(day):
             start, end = datetime.combine(day, opens, clinic.tz), datetime.combine(day, closes, clinic.tz)
             if offset == 0 and start <= local < end - timedelta(minutes=30):
                 return "within the next two hours"

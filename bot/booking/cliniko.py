@@ -6,7 +6,11 @@ What Cliniko asks of API clients, and how it is met here:
 - a User-Agent naming the application and a contact email;
 - lists are paginated: follow `links.next` until it is absent;
 - available_times takes a `from`/`to` date range of at most 7 days;
-- 429 Too Many Requests: wait until the rate-limit reset header says, then retry.
+- 429 Too Many Requests: wait until the rate-limit reset header says, then retry;
+- a booking is cancelled with PATCH /individual_appointments/{id}/cancel (a cancellation_reason
+  code is required: 50 is "Other") and moved with PATCH /individual_appointments/{id}.
+Each booking is also recorded in our bookings table (bot.booking.records) with Cliniko's
+appointment id, so the patient can find it again by its confirmation code.
 CLINIKO_BASE_URL (or booking.cliniko.base_url) replaces the shard URL, e.g. for a test server.
 """
 
@@ -22,9 +26,11 @@ from typing import Any
 
 import requests
 
+from bot.booking import records
 from bot.booking.base import BookingError, Confirmation, Patient, Slot, SlotTaken
 from bot.booking.contact import clean_phone
 from bot.booking.hours import days_between
+from bot.booking.records import Stored
 from bot.clinic import Clinic
 
 UTC = timezone.utc
@@ -34,6 +40,8 @@ WINDOW_DAYS = 7  # Cliniko's maximum from/to range for available_times
 PER_PAGE = 100
 MAX_RETRIES = 3
 MAX_WAIT_SECONDS = 60.0  # a longer rate-limit wait fails over to a call-back instead of a silent chat
+CANCELLED_OTHER = 50  # Cliniko's cancellation reason codes: 10 feeling better ... 50 other
+CANCELLATION_NOTE = "Cancelled by the patient in the chat assistant"
 
 
 def base_url_for(api_key: str) -> str:
@@ -45,11 +53,11 @@ class ClinikoProvider:
     name = "cliniko"
 
     def __init__(self, clinic: Clinic, api_key: str, *, base_url: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, database_url: str | None = None) -> None:
         settings = clinic.cliniko
         if settings is None:
             raise BookingError("Cliniko is not configured (booking.cliniko in the clinic file)")
-        self.clinic, self.settings, self.sleep = clinic, settings, sleep
+        self.clinic, self.settings, self.sleep, self.database_url = clinic, settings, sleep, database_url
         self.type = clinic.bookable_type
         if self.type.id not in settings.appointment_types:
             raise BookingError(f"booking.cliniko.appointment_types has no Cliniko id for {self.type.id!r}")
@@ -72,6 +80,9 @@ class ClinikoProvider:
         length = timedelta(minutes=self.type.minutes)
         slots = []
         for ours, theirs in self.settings.practitioners.items():
+            practitioner = self.clinic.practitioner(ours)
+            if practitioner is not None and not practitioner.gives(self.type.id):
+                continue  # Cliniko keeps their hours and leave; which types they give is the clinic file's
             for starts_at in self._available_times(theirs, start, end):
                 slots.append(Slot(starts_at, starts_at + length, ours, self.type.id))
         return sorted(slots)
@@ -92,7 +103,30 @@ class ClinikoProvider:
             "notes": notes,
         }
         appointment = self._request("POST", "/individual_appointments", json=body)
-        return Confirmation(slot, str(appointment.get("id", "")))
+        appointment_id = str(appointment.get("id", ""))
+        stored = records.insert(slot, patient, notes=notes, conversation_id=conversation_id, provider=self.name,
+                                external_id=appointment_id, database_url=self.database_url)
+        return Confirmation(slot, appointment_id, stored.code)
+
+    def cancel(self, booking: Stored, *, conversation_id: str) -> None:
+        self._request("PATCH", f"/individual_appointments/{self._appointment_id(booking)}/cancel",
+                      json={"cancellation_reason": CANCELLED_OTHER, "cancellation_note": CANCELLATION_NOTE})
+        records.cancel(booking, conversation_id=conversation_id, database_url=self.database_url)
+
+    def move(self, booking: Stored, slot: Slot, *, conversation_id: str) -> Confirmation:
+        practitioner = self._practitioner_id(slot.practitioner_id)
+        if slot.starts_at not in self._available_times(practitioner, slot.starts_at, slot.ends_at):
+            raise SlotTaken("that time is no longer free in Cliniko")
+        self._request("PATCH", f"/individual_appointments/{self._appointment_id(booking)}",
+                      json={"practitioner_id": practitioner, "starts_at": _iso(slot.starts_at),
+                            "ends_at": _iso(slot.ends_at)})
+        moved = records.move(booking, slot, conversation_id=conversation_id, database_url=self.database_url)
+        return Confirmation(slot, moved.external_id or "", moved.code)
+
+    def _appointment_id(self, booking: Stored) -> str:
+        if booking.provider != self.name or not booking.external_id:
+            raise BookingError("this booking was not made in Cliniko")
+        return booking.external_id
 
     # --- Cliniko calls ---
 

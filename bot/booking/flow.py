@@ -1,22 +1,28 @@
-"""The booking conversation's steps that touch the provider and the case store.
+"""The booking conversation's entry points (read, ask, offer, finish) and the steps that touch the
+provider and the store.
 
 A provider failure never loses the patient: listing fails over to a call-back form, a failed
-booking is recorded as a call-back request with everything collected, and the console shows it.
+booking (or cancellation, or move) is recorded as a call-back request with everything collected,
+and the console shows it.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.booking import chat, manage, records
 from bot.booking.base import BookingError, BookingProvider, Patient, SlotTaken
 from bot.booking.chat import (
     BOOK,
     CALLBACK,
+    CANCEL_EXISTING,
+    MANAGE_MODES,
+    NONE,
     URGENT_CALLBACK,
     Turn,
     callback_promise,
@@ -33,12 +39,62 @@ from bot.booking.chat import (
 )
 from bot.booking.choose import Request
 from bot.booking.offer import Preference, look_up, next_slots
+from bot.booking.wording import text as wording
 from bot.clinic import Clinic
-from bot.dialogue import urgent_escalation
+from bot.dialogue import Message, urgent_escalation
 from bot.store import mark_booking, request_callback, session_scope
 
 logger = logging.getLogger(__name__)
 DEFAULT_LEVEL = "routine"  # "book" before any triage: the routine lead time
+MANAGE_ASKS = ("manage_code", "booking_contact", "manage_confirmed")
+
+
+def read(state: dict[str, Any], text: str, intent: str | None, entities: list[dict[str, Any]], clinic: Clinic,
+         now: datetime | None = None) -> Turn:
+    """The slot changes one patient message makes (see chat.read); for a booking made earlier, once the
+    code and the contact are known, the booking itself is looked up."""
+    if state.get("booking_mode") not in MANAGE_MODES:
+        return chat.read(state, text, intent, entities, clinic, now)
+    turn = manage.read(state, text, intent, entities, clinic, now)
+    merged = {**state, **turn.updates}
+    if (merged.get("booking_mode") in MANAGE_MODES and not merged.get("booking_cancelled")
+            and merged.get("manage_code") and merged.get("booking_contact") and not merged.get("manage_booking")):
+        _identify(turn, merged, clinic, now or datetime.now(timezone.utc))
+    return turn
+
+
+def ask(slot: str, state: dict[str, Any], clinic: Clinic) -> Message:
+    """The question for a slot other than booking_choice (which needs the provider: see offer)."""
+    if state.get("booking_mode") in MANAGE_MODES and slot in MANAGE_ASKS:
+        return manage.ask(slot, state, clinic)
+    return chat.ask(slot, state, clinic)
+
+
+def _identify(turn: Turn, state: dict[str, Any], clinic: Clinic, now: datetime) -> None:
+    """The booking with the code and the contact given: found, or ask again, or a call back after MAX_LOOKUPS."""
+    try:
+        found = records.find(state["manage_code"], phone=state.get("booking_phone"), email=state.get("booking_email"))
+    except BookingError as error:
+        logger.error("cannot look up a booking: %s", error)
+        found, state = None, {**state, "manage_attempts": manage.MAX_LOOKUPS}
+    if found is None:
+        attempts = int(state.get("manage_attempts") or 0) + 1
+        if attempts >= manage.MAX_LOOKUPS:
+            turn.updates.update(booking_mode=CALLBACK, manage_attempts=attempts, requested_slot="booking_first_name",
+                                booking_reason=f"could not find a booking to {_doing(state)} in the chat")
+            turn.say(wording("not_found_last"))
+            return
+        turn.updates.update(manage_code=None, booking_contact=None, booking_phone=None, booking_email=None,
+                            manage_attempts=attempts)
+        turn.say(wording("not_found"))
+        return
+    turn.updates["manage_booking"] = found.to_state()
+    described = manage.describe(found, clinic)
+    if not found.active or found.slot.starts_at <= now:
+        turn.updates["booking_mode"] = NONE  # nothing to change: the form ends without a word more
+        turn.say(wording("already_cancelled" if not found.active else "already_past", appointment=described))
+    elif state.get("booking_mode") != CANCEL_EXISTING:
+        turn.say(wording("found_move", appointment=described))
 
 
 def offer(state: dict[str, Any], clinic: Clinic, provider: BookingProvider, level: str | None,
@@ -89,9 +145,11 @@ def offer(state: dict[str, Any], clinic: Clinic, provider: BookingProvider, leve
 
 def finish(state: dict[str, Any], clinic: Clinic, provider: BookingProvider | None, *, conversation_id: str,
            summary: str, now: datetime) -> tuple[Turn, bool]:
-    """Book, record the call back, or close a cancelled booking. Returns the turn and whether to ask again
-    (the chosen time went to somebody else meanwhile)."""
+    """Book, record the call back, cancel or move a booking made earlier, or close a cancelled booking.
+    Returns the turn and whether to ask again (the chosen time went to somebody else meanwhile)."""
     mode = state.get("booking_mode")
+    if mode in MANAGE_MODES:
+        return _manage(state, clinic, provider, conversation_id, summary, now)
     if state.get("booking_cancelled"):
         if mode == BOOK:
             _mark(conversation_id, "cancelled")
@@ -119,7 +177,41 @@ def finish(state: dict[str, Any], clinic: Clinic, provider: BookingProvider | No
         return turn, False
     _mark(conversation_id, "booked")
     turn = Turn({**cleared(), "booking_reference": booked.reference})
-    return turn.say(confirmation(slot, state, clinic)), False
+    return turn.say(confirmation(slot, state, clinic, booked.code)), False
+
+
+def _manage(state: dict[str, Any], clinic: Clinic, provider: BookingProvider | None, conversation_id: str,
+            summary: str, now: datetime) -> tuple[Turn, bool]:
+    """Cancel or move the booking found by its code, once the patient has said yes."""
+    booking = records.Stored.from_state(state["manage_booking"]) if state.get("manage_booking") else None
+    if state.get("booking_cancelled") or booking is None or provider is None:
+        said = (wording("unchanged", appointment=manage.describe(booking, clinic)) if booking
+                else wording("unchanged_none"))
+        return Turn(cleared()).say(said), False
+    try:
+        if state["booking_mode"] == CANCEL_EXISTING:
+            provider.cancel(booking, conversation_id=conversation_id)
+            return Turn(cleared()).say(wording("cancelled_done", appointment=manage.describe(booking, clinic),
+                                               phone=clinic.phone)), False
+        slot = slot_from_state(state["booking_choice"])
+        moved = provider.move(booking, slot, conversation_id=conversation_id)
+    except SlotTaken:
+        turn = Turn({"booking_choice": None, "manage_confirmed": None, "booking_offered": None})
+        return turn.say("Sorry, somebody has just taken that time. Here are the next free ones."), True
+    except BookingError as error:
+        logger.error("booking provider %s cannot %s a booking: %s", provider.name, _doing(state), error)
+        details = {**state, "booking_first_name": booking.first_name, "callback_time": "as soon as possible"}
+        return _callback(details, clinic, conversation_id, summary, now, status="failed",
+                         reason=f"wanted to {_doing(state)} booking {records.shown(booking.code)} "
+                                f"({booking.slot.starts_at.astimezone(clinic.tz):%A %d %B %H:%M}) in the chat; "
+                                "please do it by phone", apology=wording("manage_failed"))
+    after = replace(booking, slot=slot)
+    return Turn(cleared()).say(wording("moved_done", appointment=manage.describe(after, clinic), clinic=clinic.name,
+                                       address=clinic.address, code=records.shown(moved.code or booking.code))), False
+
+
+def _doing(state: dict[str, Any]) -> str:
+    return "cancel" if state.get("booking_mode") == CANCEL_EXISTING else "move"
 
 
 def _callback(state: dict[str, Any], clinic: Clinic, conversation_id: str, summary: str, now: datetime, *,

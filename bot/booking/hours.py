@@ -1,4 +1,8 @@
-"""Opening hours to candidate slot times, in the clinic's time zone (DST included).
+"""Opening hours and practitioners' calendars to candidate slot times, in the clinic's time zone (DST included).
+
+A day's hours come from `Clinic.hours_on`: the clinic's opening hours, or a practitioner's own
+working hours within them less their breaks, and nothing on a closure, a public holiday the
+clinic shuts for, or a practitioner's leave.
 
 Local wall-clock times are turned into UTC with zoneinfo; a wall-clock time that does not
 exist (the hour skipped when clocks go forward) is dropped, and an ambiguous one (the hour
@@ -10,19 +14,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 
-from bot.clinic import Clinic
+from bot.clinic import Clinic, Practitioner
 
 UTC = timezone.utc
 
 
 def is_open_day(clinic: Clinic, day: date) -> bool:
-    return bool(clinic.opening_hours.get(day.weekday()))
+    return bool(clinic.hours_on(day))
 
 
-def local_starts(clinic: Clinic, day: date, minutes: int) -> Iterator[datetime]:
-    """Start times (aware UTC) on one local day for an appointment of `minutes`, back to back."""
+def local_starts(clinic: Clinic, day: date, minutes: int,
+                 practitioner: Practitioner | None = None) -> Iterator[datetime]:
+    """Start times (aware UTC) on one local day for an appointment of `minutes`, back to back from the start
+    of each range of hours (the clinic's, or the practitioner's when given)."""
     tz, length = clinic.tz, timedelta(minutes=minutes)
-    for opens, closes in clinic.opening_hours.get(day.weekday(), ()):
+    for opens, closes in clinic.hours_on(day, practitioner):
         start, end = datetime.combine(day, opens), datetime.combine(day, closes)
         while start + length <= end:
             aware = start.replace(tzinfo=tz)

@@ -141,4 +141,4 @@ def look_up(provider: BookingProvider, clinic: Clinic, level: str, *, now: datet
 
 def _open_at(clinic: Clinic, moment: datetime) -> bool:
     local = moment.astimezone(clinic.tz)
-    return any(opens <= local.time() < closes for opens, closes in clinic.opening_hours.get(local.weekday(), ()))
+    return any(opens <= local.time() < closes for opens, closes in clinic.hours_on(local.date()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.store import audit, search
@@ -29,6 +29,8 @@ def erase_conversation(session: Session, conversation_id: str) -> Erased:
     """
     removed = session.execute(delete(events).where(events.c.sender_id == conversation_id)).rowcount
     session.execute(delete(Booking).where(Booking.conversation_id == conversation_id))
+    # A booking moved or cancelled in this conversation keeps no trace of its sender id (a phone number).
+    session.execute(update(Booking).where(Booking.changed_in == conversation_id).values(changed_in=None))
     case_id = session.execute(select(Case.id).where(Case.conversation_id == conversation_id)).scalar_one_or_none()
     if case_id is not None:
         search.delete_document(session, case_id)

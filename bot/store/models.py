@@ -25,8 +25,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
+    text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.store.db import utcnow
@@ -45,6 +46,8 @@ Base = declarative_base(metadata=metadata)
 TRIAGE_LEVELS: tuple[str, ...] = LEVELS  # most urgent first
 ROLES: tuple[str, ...] = ("receptionist", "clinician", "admin")  # each role can do what the ones before it can
 BOOKED = "booked"
+CANCELLED, MOVED = "cancelled", "moved"
+BOOKING_STATUSES: tuple[str, ...] = (BOOKED, CANCELLED, MOVED)  # a booking's, in the bookings table
 
 # Rasa's tracker store table, as rasa.core.tracker_store.SQLTrackerStore defines it. We read it,
 # erase from it, and create it when the console's migrations run before Rasa ever has.
@@ -217,15 +220,21 @@ class Callback(Base):
 
 
 class Booking(Base):
-    """An appointment booked in the chat with the built-in scheduler (Cliniko keeps its own).
+    """An appointment booked in the chat: the built-in scheduler's diary, and a record of Cliniko's.
 
-    The unique (practitioner, start) pair is what makes double booking impossible: two patients
-    taking the same slot at the same moment race to one INSERT and the database lets only one win.
-    Slots are on a fixed grid of the bookable type's length, so equal starts are the only clash.
+    For the built-in scheduler a unique index on (practitioner, start) over the rows still active
+    makes double booking impossible: two patients taking the same slot at the same moment race to
+    one INSERT (or a move's UPDATE) and the database lets only one win. A cancelled row stays, for
+    the console, and frees its slot. Cliniko keeps its own diary: its rows (provider "cliniko",
+    external_id its appointment id) are how a patient finds their booking again by its code.
     """
 
     __tablename__ = "bookings"
-    __table_args__ = (UniqueConstraint("practitioner_id", "starts_at", name="uq_bookings_practitioner_start"),)
+    __table_args__ = (
+        Index("uq_bookings_active_slot", "practitioner_id", "starts_at", unique=True,
+              sqlite_where=text("status != 'cancelled' AND provider = 'builtin'"),
+              postgresql_where=text("status != 'cancelled' AND provider = 'builtin'")),
+    )
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(255), nullable=False, index=True)  # Rasa's sender id
@@ -239,6 +248,19 @@ class Booking(Base):
     email = Column(String(254))
     notes = Column(Text, nullable=False, default="")  # the triage summary, for the physio
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # The code in the patient's confirmation: with their phone or email it finds the booking again.
+    confirmation_code = Column(String(16), unique=True)  # NULL on bookings made before codes existed
+    status = Column(String(16), nullable=False, default=BOOKED, server_default=BOOKED)  # BOOKING_STATUSES
+    changed_at = Column(DateTime)  # when it was last cancelled or moved
+    changed_in = Column(String(255), index=True)  # the conversation (Rasa sender id) that cancelled or moved it
+    previous_starts_at = Column(DateTime)  # the time it was at before the last move
+    provider = Column(String(16), nullable=False, default="builtin", server_default="builtin")
+    external_id = Column(String(64))  # the provider's appointment id (Cliniko's)
+
+    @hybrid_property
+    def active(self) -> bool:
+        """Still an appointment (booked, or moved to a new time), not cancelled."""
+        return self.status != CANCELLED
 
 
 class AuditEntry(Base):

@@ -4,6 +4,8 @@ It speaks the JSON shapes of Cliniko's API v1 (lists under a named key with tota
 links.self/next, ids as strings, times in UTC with Z) and checks what Cliniko checks: Basic
 auth with the API key, a User-Agent with a contact email, a from/to range of at most 7 days.
 Tests script failures (401, 429 with a reset header, a slow answer) through `fail_next`/`delay`.
+Appointments are cancelled (PATCH .../cancel, a cancellation_reason required, 204) and moved
+(PATCH /individual_appointments/:id) as Cliniko documents; either frees the old time.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 API_KEY = "MS0xLTIzNDU2Nzg5MDEyMzQ1Njc4OS1hYmNkZWZnaGlqa2xtbm9wcXJzdHV2-uk2"
 USER_AGENT = re.compile(r"^\S.* \([^()\s]+@[^()\s]+\)$")  # "App name (contact@email)"
 AVAILABLE = re.compile(r"^/v1/businesses/(\w+)/practitioners/(\w+)/appointment_types/(\w+)/available_times$")
+APPOINTMENT = re.compile(r"^/v1/individual_appointments/(\w+)(/cancel)?$")
+CANCELLATION_REASONS = (10, 20, 30, 40, 50, 60)  # feeling better, condition worse, sick, away, other, work
 
 
 @dataclass
@@ -61,6 +65,9 @@ def _handler(fake: FakeCliniko) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802
             self._serve("POST")
 
+        def do_PATCH(self) -> None:  # noqa: N802
+            self._serve("PATCH")
+
         def _serve(self, method: str) -> None:
             url = urlparse(self.path)
             query = parse_qs(url.query)
@@ -91,7 +98,28 @@ def _handler(fake: FakeCliniko) -> type[BaseHTTPRequestHandler]:
                 return self._send(201, patient)
             if method == "POST" and url.path == "/v1/individual_appointments":
                 return self._book(body)
+            if method == "PATCH" and (match := APPOINTMENT.match(url.path)):
+                return self._change(match.group(1), bool(match.group(2)), body or {})
             return self._send(404, {"message": "Not found"})
+
+        def _change(self, appointment_id: str, cancel: bool, body: dict[str, Any]) -> None:
+            appointment = next((a for a in fake.appointments if a["id"] == appointment_id), None)
+            if appointment is None or appointment.get("cancelled_at"):
+                return self._send(404, {"message": "Not found"})
+            if cancel and body.get("cancellation_reason") not in CANCELLATION_REASONS:
+                return self._send(422, {"message": "Validation failed",
+                                        "errors": {"cancellation_reason": ["is required"]}})
+            # The old time is free again (Cliniko's available_times would show it)
+            fake.free.setdefault(appointment["practitioner_id"], []).append(appointment["starts_at"])
+            if cancel:
+                appointment.update(cancelled_at=utc(datetime.utcnow()), cancellation_reason=body["cancellation_reason"],
+                                   cancellation_note=body.get("cancellation_note"))
+                return self._send(204, {})
+            appointment.update({k: body[k] for k in ("starts_at", "ends_at", "practitioner_id") if k in body})
+            free = fake.free.get(appointment["practitioner_id"], [])
+            if appointment["starts_at"] in free:
+                free.remove(appointment["starts_at"])
+            self._send(200, appointment)
 
         def _available_times(self, practitioner: str, query: dict[str, list[str]]) -> None:
             try:
@@ -138,7 +166,7 @@ def _handler(fake: FakeCliniko) -> type[BaseHTTPRequestHandler]:
             self._send(200, {key: chunk, "total_entries": len(items), "links": links})
 
         def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(payload).encode()
+            data = b"" if status == 204 else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

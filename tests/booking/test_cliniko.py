@@ -23,6 +23,12 @@ CLINIKO = {"provider": "cliniko", "cliniko": {
     "timeout_seconds": 2}}
 
 
+@pytest.fixture(autouse=True)
+def bookings_table(database: str) -> str:
+    """Where the adapter records each Cliniko booking with its confirmation code."""
+    return database
+
+
 def provider(fake: FakeCliniko, api_key: str = API_KEY, sleep: list[float] | None = None) -> ClinikoProvider:
     waits = sleep if sleep is not None else []
     return ClinikoProvider(make_clinic(booking=CLINIKO), api_key, base_url=fake.base, sleep=waits.append)

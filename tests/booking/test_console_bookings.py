@@ -40,3 +40,36 @@ def test_case_page_shows_the_booking_and_the_call_back_and_erasure_removes_the_b
         erase_conversation(session, sender)
     with session_scope(console.db_url) as session:
         assert session.execute(select(func.count()).select_from(Booking)).scalar_one() == 0
+
+
+def test_case_pages_show_a_cancellation_and_a_move_made_in_a_later_conversation(console: Console) -> None:
+    from bot.booking import records
+
+    first = new_case(console.db_url, "booked-first", [seed.Patient("my knee hurts on stairs")],
+                     answers={"pain_location": "front"}, conditions=[("patellofemoral_pain", 0.6)],
+                     triage_level="routine", red_flags=[], advice=[], reasons=[])
+    later = new_case(console.db_url, "changed-later", [seed.Patient("I need to move my appointment")],
+                     answers={}, conditions=[], triage_level=None, red_flags=[], advice=[], reasons=[])
+    clinic = make_clinic()
+    scheduler = BuiltinScheduler(clinic, console.db_url)
+    now = datetime(2026, 11, 30, 7, tzinfo=timezone.utc)
+    one, two, three = next_slots(scheduler, clinic, "routine", now=now)
+    robin = Patient("Robin", "Example", phone="+447700900456")
+    moving = scheduler.book(one, robin, notes="", conversation_id="booked-first")
+    cancelling = scheduler.book(two, robin, notes="", conversation_id="booked-first")
+    with session_scope(console.db_url) as session:
+        rows = {b.confirmation_code: b for b in session.execute(select(Booking)).scalars()}
+        session.expunge_all()
+
+    def stored(code: str) -> records.Stored:
+        return records.find(code, phone="+447700900456", email=None, database_url=console.db_url)
+
+    scheduler.move(stored(moving.code), three, conversation_id="changed-later")
+    scheduler.cancel(stored(cancelling.code), conversation_id="changed-later")
+    http = console.as_role("receptionist")
+    for case_id in (first, later):
+        page = http.get(console.url(f"/cases/{case_id}"), timeout=10).text
+        assert "moved" in page and "Moved from" in page and "cancelled" in page and "Cancelled by the patient" in page
+        assert f"Code {moving.code[:3]}-{moving.code[3:]}" in page
+    assert "Booked in an earlier conversation" in http.get(console.url(f"/cases/{later}"), timeout=10).text
+    assert set(rows) == {moving.code, cancelling.code}

@@ -4,13 +4,12 @@ with the built-in scheduler on a real SQLite database (and Cliniko's fake for th
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.booking import chat
+from bot.booking import chat, flow
 from bot.booking.builtin import BuiltinScheduler
 from bot.booking.cliniko import ClinikoProvider
 from bot.booking.contact import clean_email, clean_name, clean_phone
@@ -22,33 +21,27 @@ from bot.store.models import Booking, Callback, Case
 from tests.booking.clinics import make_clinic
 from tests.booking.fake_cliniko import API_KEY, FakeCliniko, fake_cliniko
 from tests.booking.test_cliniko import CLINIKO
-from tests.console.fixtures import fresh_sqlite
 
 UTC = timezone.utc
 MONDAY_7AM = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 ANSWERS = {"pain_location": "front", "triggers": ["stairs", "sitting"], "age": 28}
 
 
-@pytest.fixture()
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = fresh_sqlite(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", url)
-    return url
-
-
 class Chat:
     """What the Rasa form does, in a few lines: read, then ask the next missing slot or finish."""
 
-    def __init__(self, clinic: Clinic, provider: Any, level: str = "routine", intent: str = "book") -> None:
+    def __init__(self, clinic: Clinic, provider: Any, level: str = "routine", intent: str = "book",
+                 conversation_id: str = "conv-1", now: datetime = MONDAY_7AM) -> None:
         self.clinic, self.provider, self.level, self.said = clinic, provider, level, []
+        self.conversation_id, self.now = conversation_id, now
         self.state: dict[str, Any] = {"requested_slot": None}
         self._apply(chat.start(level, intent, clinic))
         self._next()
 
     def say(self, text: str, intent: str = "inform", **entities: Any) -> str:
         self.said = []
-        turn = chat.read(self.state, text, intent, [{"entity": k, "value": v} for k, v in entities.items()],
-                         self.clinic, now=MONDAY_7AM)
+        turn = flow.read(self.state, text, intent, [{"entity": k, "value": v} for k, v in entities.items()],
+                         self.clinic, now=self.now)
         self._apply(turn)
         self._next()
         return "\n".join(self.said)
@@ -61,18 +54,18 @@ class Chat:
         missing = [s for s in chat.required_slots(self.state) if self.state.get(s) is None]
         if not missing:
             self.state["requested_slot"] = None
-            turn, again = finish(self.state, self.clinic, self.provider, conversation_id="conv-1",
-                                 summary=triage_summary(ANSWERS), now=MONDAY_7AM)
+            turn, again = finish(self.state, self.clinic, self.provider, conversation_id=self.conversation_id,
+                                 summary=triage_summary(ANSWERS), now=self.now)
             self._apply(turn)
             if again:
                 self._next()
             return
         self.state["requested_slot"] = missing[0]
         if missing[0] == "booking_choice":
-            turn = offer(self.state, self.clinic, self.provider, self.level, MONDAY_7AM)
+            turn = offer(self.state, self.clinic, self.provider, self.level, self.now)
             self._apply(turn)
         else:
-            self.said.append(chat.ask(missing[0], self.state, self.clinic).text)
+            self.said.append(flow.ask(missing[0], self.state, self.clinic).text)
 
     @property
     def asked(self) -> str | None:
@@ -146,7 +139,7 @@ def test_phone_numbers_in_the_clinics_country(typed: str, country: str, expected
 
 
 def test_an_irish_clinic_reads_an_irish_mobile(database: str) -> None:
-    clinic = make_clinic(country="IE")
+    clinic = make_clinic(country="IE", closures={"public_holidays": True})
     talk = Chat(clinic, BuiltinScheduler(clinic, database))
     talk.say("1")
     talk.say("Sam Taylor")

@@ -6,7 +6,7 @@ import json
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from bot.console.auth import guarded
 from bot.console.render import refuse, render
@@ -37,8 +37,10 @@ async def show(request: Request, case_id: int) -> HTTPResponse:
     if case is None:
         return _missing(request)
     audit.record(session, request.ctx.user.username, "view", case.id)
-    bookings = session.execute(select(Booking).where(Booking.conversation_id == case.conversation_id)
-                               .order_by(Booking.starts_at)).scalars().all()  # built-in scheduler bookings
+    # Bookings made in this conversation, and those it cancelled or moved (made in an earlier one)
+    bookings = session.execute(select(Booking).where(or_(Booking.conversation_id == case.conversation_id,
+                                                         Booking.changed_in == case.conversation_id))
+                               .order_by(Booking.starts_at)).scalars().all()
     return render(request, "case.html", case=case, messages=transcript.messages(session, case.conversation_id),
                   bookings=bookings, error=request.args.get("error"))
 
