@@ -1,0 +1,1 @@
+"""The chat load benchmark (scripts/benchmark-chat): simulated users, server usage, the stock Rasa bot."""
