@@ -16,7 +16,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
-from bot.nlu.component import KneeSymptomExtractor, entities_to_answers  # noqa: E402
+from bot.nlu.component import KneeSymptomExtractor, doubtful_flags, entities_to_answers  # noqa: E402
 from bot.nlu.extractor import extract  # noqa: E402
 
 
@@ -47,6 +47,25 @@ def test_process_adds_entities(component: KneeSymptomExtractor) -> None:
     assert sorted(by_key["triggers"]) == ["squatting", "stairs"]
     assert entities_to_answers(entities) == extract(text)
     assert message.as_dict(only_output_properties=True)[ENTITIES] == entities  # shown in Rasa's parse output
+
+
+def test_a_hedged_red_flag_is_passed_on_to_confirm_not_as_an_answer(component: KneeSymptomExtractor) -> None:
+    text = "Knee swollen since Sunday. I think my calf might be swollen too?"
+    message = Message(data={TEXT: text})
+    component.process([message])
+    entities = message.get(ENTITIES)
+    doubtful = [e for e in entities if e["entity"] == "doubtful_flag"]
+    assert [e["value"] for e in doubtful] == ["calf_swelling"] and doubtful[0]["confidence_entity"] < 1.0
+    assert "calf" in text[doubtful[0]["start"]:doubtful[0]["end"]]
+    assert doubtful_flags(entities) == ["calf_swelling"]
+    assert "calf_swelling" not in entities_to_answers(entities)  # confirmed first, never set from a hedge
+
+
+def test_someone_elses_red_flag_is_neither_answer_nor_doubt(component: KneeSymptomExtractor) -> None:
+    message = Message(data={TEXT: "My knee aches on stairs. My friend had a DVT last year."})
+    component.process([message])
+    assert doubtful_flags(message.get(ENTITIES)) == []
+    assert entities_to_answers(message.get(ENTITIES)) == {"triggers": ["stairs"]}
 
 
 def test_process_keeps_other_extractors_entities(component: KneeSymptomExtractor) -> None:
@@ -84,7 +103,7 @@ def test_an_extractor_fault_fails_loudly_but_not_the_message(component: KneeSymp
     def broken(self, text):  # a fault inside the extractor, e.g. a bad lexicon edit
         raise KeyError("no such cue group")
 
-    monkeypatch.setattr(extractor.Extractor, "findings", broken)
+    monkeypatch.setattr(extractor.Extractor, "readings", broken)
     with pytest.raises(KeyError):
         extract("my knee hurts on stairs")
     message = Message(data={TEXT: "my secret knee story"})

@@ -5,7 +5,8 @@ config.yml:
       - name: bot.nlu.component.KneeSymptomExtractor
 
 It is rule-based (bot/nlu/extractor.py), so it needs no training and no tokenizer before it.
-`entities_to_answers(entities)` turns the entities back into typed answers for the dialogue.
+`entities_to_answers(entities)` turns the entities back into typed answers for the dialogue, and
+`doubtful_flags(entities)` names the red flags the message mentioned without stating (to confirm).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.entities import EXTRACTOR_NAME, entities_to_answers, findings_to_entities
-from bot.nlu.extractor import findings, get_extractor
+from bot.nlu.entities import EXTRACTOR_NAME, doubtful_flags, entities_to_answers, readings_to_entities
+from bot.nlu.extractor import get_extractor, readings
 
 logger = logging.getLogger(__name__)
-__all__ = ["KneeSymptomExtractor", "entities_to_answers", "EXTRACTOR_NAME"]
+__all__ = ["KneeSymptomExtractor", "entities_to_answers", "doubtful_flags", "EXTRACTOR_NAME"]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -56,7 +57,7 @@ class KneeSymptomExtractor(GraphComponent):
             if not isinstance(text, str) or not text.strip():
                 continue
             try:
-                entities = findings_to_entities(findings(text))
+                entities = readings_to_entities(readings(text))
             except Exception as error:  # a fault must not fail the message; the extractor's tests catch it
                 logger.error("symptom extraction failed: %s", type(error).__name__)  # no patient text in logs
                 continue

@@ -3,6 +3,9 @@
 Entity format (one entity per answer; the triggers list gives one entity per trigger):
     {"entity": <answer key>, "value": <string>, "start": int, "end": int,
      "extractor": "KneeSymptomExtractor", "confidence_entity": 1.0}
+A red flag the message mentions without stating it (hedged, hypothetical, gone: extractor.doubtful)
+is one `doubtful_flag` entity, `value` the red-flag key, `confidence_entity` 0.5, for the dialogue to
+confirm in one question (`doubtful_flags(entities)`); it answers nothing.
 Values are strings so that Rasa can store and compare them consistently:
     bool    -> "true" / "false"
     int     -> "14"          (age, pain_score)
@@ -16,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.nlu.extractor import Finding
-from bot.triage.vocabulary import ANSWERS, UNKNOWN
+from bot.nlu.extractor import Finding, doubtful_readings
+from bot.triage.vocabulary import ANSWERS, RED_FLAG_KEYS, UNKNOWN
 
 EXTRACTOR_NAME = "KneeSymptomExtractor"
+DOUBTFUL_FLAG = "doubtful_flag"
 
 
 def to_entity_value(value: Any) -> str:
@@ -42,6 +46,20 @@ def findings_to_entities(findings: Iterable[Finding]) -> list[dict[str, Any]]:
         }
         for f in findings
     ]
+
+
+def readings_to_entities(readings: list[Finding]) -> list[dict[str, Any]]:
+    """Entities for what a message states now, plus one `doubtful_flag` per red flag it only mentions."""
+    stated = findings_to_entities(f for f in readings if not f.context)
+    doubtful = [{"entity": DOUBTFUL_FLAG, "value": f.key, "start": f.start, "end": f.end,
+                 "extractor": EXTRACTOR_NAME, "confidence_entity": 0.5} for f in doubtful_readings(readings)]
+    return stated + doubtful
+
+
+def doubtful_flags(entities: Iterable[dict[str, Any]] | None) -> list[str]:
+    """The red flags `doubtful_flag` entities name, in checklist order (to confirm, one question each)."""
+    named = {e.get("value") for e in entities or [] if isinstance(e, dict) and e.get("entity") == DOUBTFUL_FLAG}
+    return [key for key in RED_FLAG_KEYS if key in named]
 
 
 def entities_to_answers(entities: Iterable[dict[str, Any]] | None) -> dict[str, Any]:

@@ -3,20 +3,24 @@
 Every phrase is rendered the way the simulated patient (shared/eval/simulate.py) renders it and
 scored as correct, missed (None, or "unknown" when a value was meant) or wrong (a different value:
 the error that matters). Usage: python -m bot.nlu.evaluate BANK.yml [--verbose]
-       python -m bot.nlu.evaluate STORIES.yml --stories [--verbose]   (opening.py-style cases)
+       python -m bot.nlu.evaluate STORIES.yml... --stories [--verbose]   (opening.py-style cases)
+The stories mode is opening.py's measure on extract() alone (no running bot): recall, precision and
+whether each story's stated red flags are acted on (triage level urgent/emergency, or every stated
+flag read as true).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.nlu.extractor import answer, extract
+from bot.triage import assess
 from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, UNKNOWN
 
 AGES = (8, 14, 35, 71)
@@ -155,6 +159,9 @@ class StoryScore:
     stated: int = 0
     captured: int = 0
     wrong: int = 0
+    red_flag_stories: int = 0
+    red_flags_acted: int = 0
+    missed_flags: list[str] = field(default_factory=list)  # ids of stories whose stated flag was not acted on
 
     @property
     def recall(self) -> float:
@@ -165,7 +172,8 @@ class StoryScore:
         return 1 - self.wrong / ((self.captured + self.wrong) or 1)
 
     def __str__(self) -> str:
-        return f"stated={self.stated} recall={self.recall:.1%} precision={self.precision:.1%} wrong={self.wrong}"
+        return (f"stated={self.stated} recall={self.recall:.1%} precision={self.precision:.1%} wrong={self.wrong} "
+                f"red_flags_acted={self.red_flags_acted}/{self.red_flag_stories}")
 
 
 def agrees(got: Any, fact: Any) -> bool:
@@ -183,7 +191,7 @@ def agrees(got: Any, fact: Any) -> bool:
 
 
 def evaluate_stories(stories: list[dict[str, Any]], verbose: bool = False) -> StoryScore:
-    """opening.py's figures for extract(): stated answers captured, and answers contradicting them."""
+    """opening.py's figures for extract(): stated answers captured, answers contradicting them, red flags acted on."""
     score = StoryScore()
     for story in stories:
         stated = story.get("stated") or {}
@@ -192,6 +200,13 @@ def evaluate_stories(stories: list[dict[str, Any]], verbose: bool = False) -> St
         score.stated += len(stated)
         score.captured += sum(1 for k in stated if k in got) - len(bad)
         score.wrong += len(bad)
+        flags = [k for k in RED_FLAG_KEYS if stated.get(k) is True]
+        if flags:
+            score.red_flag_stories += 1
+            acted = assess(got).triage_level in ("emergency", "urgent") or all(got.get(k) is True for k in flags)
+            score.red_flags_acted += acted
+            if not acted:
+                score.missed_flags.append(str(story.get("id")))
         missing = [k for k in stated if k not in got]
         extra = {k: v for k, v in got.items() if k not in stated}
         if verbose and (bad or missing or extra):
@@ -202,14 +217,15 @@ def evaluate_stories(stories: list[dict[str, Any]], verbose: bool = False) -> St
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("bank", help="a phrase bank, or with --stories a file of {id, story, stated} cases")
+    ap.add_argument("bank", nargs="+", help="a phrase bank, or with --stories files of {id, story, stated} cases")
     ap.add_argument("--stories", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     if args.stories:
-        print(evaluate_stories(load_bank(args.bank), args.verbose))
+        score = evaluate_stories([s for path in args.bank for s in load_bank(path)], args.verbose)
+        print(score, *(["missed flags:", *score.missed_flags] if score.missed_flags else []))
         return
-    total, per_key = evaluate(load_bank(args.bank), args.verbose)
+    total, per_key = evaluate(load_bank(args.bank[0]), args.verbose)
     for key, score in sorted(per_key.items()):
         print(f"{key:24} {score}")
     print(f"{'TOTAL':24} {total}")

@@ -28,6 +28,7 @@ from spacy.tokens import Doc
 from spacy.util import filter_spans
 
 from bot.nlu import numbers
+from bot.nlu.context import Reader
 from bot.nlu.lexicon import (
     IGNORE,
     SENTENCE_PUNCT,
@@ -47,6 +48,7 @@ from bot.triage.vocabulary import ANSWERS, RED_FLAG_CHECKLIST, RED_FLAG_KEYS, UN
 MAX_CHARS = 1500  # long pastes are cut: the first 1,500 characters carry the story and keep us fast
 NEGATION_WINDOW = 5  # words between a negation cue and what it negates (NegEx uses 5)
 HEDGE_WINDOW = 6
+EVENT_WINDOW = 5  # words between a time and the other event it dates ("surgery 10 days ago")
 CLAUSE_PUNCT = {",", ":", "(", ")", "-", "–", "—", "*", '"', "“", "”"} | set(SENTENCE_PUNCT)
 CLAUSE_WORDS = {"but", "though", "although", "however", "except", "whereas", "whilst", "tho", "because",
                 "cos", "which", "apart"}
@@ -55,6 +57,10 @@ NEW_SUBJECT_AFTER = {"and", "so", "then", "or", "plus"}
 SUBJECTS = {"i", "it", "my", "there", "this", "that", "its", "she", "he", "we", "they", "the", "me", "now", "also"}
 UNTIL = {"until", "till", "til", "untill"}
 _NUMERIC = {"age", "pain_score", "duration_weeks"}
+# A clause of only these words and a time says nothing but the time ("it's been nearly 3 weeks now").
+_ONLY_TIME = {"it", "this", "its", "been", "now", "has", "have", "is", "was", "nearly", "almost", "about", "around",
+              "over", "just", "only", "and", "so", "well", "already", "the", "past", "last", "roughly", "approximately",
+              "i", "would", "say", "guess", "like", "maybe", "probably", "for", "since", "going", "on"}
 _CODE = re.compile(r"[<>{}$=;\\`|*]|\w\(|\)\w|://")
 # A few very common English words: a reply made only of other words is probably not English.
 _ENGLISH = set("i me my you it is am are was be been the a an and or but so to of in on at for with about around "
@@ -76,12 +82,22 @@ class Hit:
 
 @dataclass
 class Finding:
-    """An answer with the character span of the text that states it."""
+    """An answer with the character span of the text that states it.
+
+    `context` is empty for what the text states for this patient now; otherwise the kinds that
+    keep it from being stated: hedged, historical, hypothetical, other_person, finished.
+    """
 
     key: str
     value: Any
     start: int
     end: int
+    context: frozenset[str] = frozenset()
+
+
+HEDGED = "hedged"
+# Red flags in these contexts are asked about, never silently dropped (see `doubtful`).
+DOUBTFUL_CONTEXTS = frozenset({HEDGED, "hypothetical", "finished"})
 
 
 @dataclass
@@ -95,6 +111,7 @@ class _Analysis:
     questions: set[int]
     cues: dict[str, list[tuple[int, int]]]
     hits: list[Hit] = field(default_factory=list)
+    reader: Reader | None = None
 
     def spans(self, name: str) -> list[tuple[int, int]]:
         return self.cues.get(name, [])
@@ -318,6 +335,8 @@ class Extractor:
             return True
         if any(e <= start and a.clause[s] == c and start - e <= HEDGE_WINDOW for s, e in a.spans("hedge")):
             return True
+        if any(start < s and e <= end for s, e in a.spans("hedge")):
+            return True  # a hedge inside the phrase's gap: "my foot might be numb"
         return any(s >= end and a.clause[s] == c and s - end <= 3 for s, _ in a.spans("hedge_after"))
 
     # ------------------------------------------------------------------ from hits to answers
@@ -341,7 +360,13 @@ class Extractor:
         if reply_keys is None and rule.key == "triggers" and self._injury_clause(a, hit):
             return False  # "came off my mountain bike": the activity at the moment of injury
         info = self.keys[rule.key]
-        return not any(self._cue_in_clause(a, hit, block) for block in info.blocked_by)
+        if any(self._cue_in_clause(a, hit, block) for block in info.blocked_by):
+            return False
+        # per value: "tripped and landed on my kneecap" is no jump landing, "jumped ... landed" is
+        if any(not self._cue_in_sentence(a, hit, need) for need in rule.needs):
+            return False
+        blocked = any(self._cue_in_sentence(a, hit, block) for block in rule.blocked_by)
+        return not blocked or any(self._cue_in_sentence(a, hit, name) for name in rule.unless)
 
     def _injury_clause(self, a: _Analysis, hit: Hit) -> bool:
         clause = a.clause[hit.start]
@@ -408,15 +433,31 @@ class Extractor:
         return list(chosen.items()) if chosen else []
 
     def _findings(self, a: _Analysis, reply_keys: set[str] | None) -> list[Finding]:
+        return [f for f in self._readings(a, reply_keys) if not f.context]
+
+    def _reader(self, a: _Analysis) -> Reader:
+        if a.reader is None:
+            stating = {a.clause[h.start] for h in a.hits if h.rule.mode in ("say", "when_negated")}
+            a.reader = Reader(self.lex.context, a, stating)
+        return a.reader
+
+    def _readings(self, a: _Analysis, reply_keys: set[str] | None) -> list[Finding]:
+        """Every answer the text mentions: those stated now (empty context) and those it does not state
+        for this patient now, with the context that says why (one reading per hit and value)."""
+        reader = self._reader(a)
         candidates: dict[str, list[tuple[Any, Hit]]] = {}
         doubted: dict[str, set[Any]] = {}  # values said with "maybe", "I think", "?"
+        out_of_context: list[Finding] = []
         for hit in sorted(self._surviving(a, reply_keys), key=lambda h: h.start):
             for key, value in self._meaning(hit):
                 if value is None or (reply_keys is not None and key not in reply_keys):
                     continue
-                if hit.hedged:
+                kinds = reader.kinds(hit.start, hit.end, key) | ({HEDGED} if hit.hedged else set())
+                if kinds:
+                    out_of_context.append(Finding(key, value, *a.char_span(hit.start, hit.end), frozenset(kinds)))
+                if kinds == {HEDGED}:
                     doubted.setdefault(key, set()).add(value)
-                else:
+                elif not kinds:
                     candidates.setdefault(key, []).append((value, hit))
         for key, values in doubted.items():  # "I might have twisted it ... it just started aching": unsure
             if key in candidates and ANSWERS[key].kind != "list" and {v for v, _ in candidates[key]} - values:
@@ -425,7 +466,7 @@ class Extractor:
         for key, cands in candidates.items():
             for value, hit in self._resolve(a, key, cands):
                 out.append(Finding(key, value, *a.char_span(hit.start, hit.end)))
-        return out
+        return out + out_of_context
 
     def _resolve(self, a: _Analysis, key: str, cands: list[tuple[Any, Hit]]) -> list[tuple[Any, Hit]]:
         """One value per key (each trigger once for the list key); [] when the text contradicts itself."""
@@ -445,6 +486,8 @@ class Extractor:
         if chosen is None and spec.kind == "bool" and spec.red_flag and True in values:
             chosen = True  # safety: a red flag stated anywhere counts
         info = self.keys.get(key)
+        if chosen is None and info and any(pair <= set(values) for pair in info.undecided):
+            return []  # "slipped and twisted it": which one is for the patient to say
         if chosen is None and info and info.prefer:
             chosen = next((v for v in info.prefer if v in values), None)
         if chosen is None and info and info.prefer_pain_clause:
@@ -462,30 +505,97 @@ class Extractor:
     # ------------------------------------------------------------------ public operations
 
     def findings(self, text: str) -> list[Finding]:
-        """Every answer the text states, each with the character span that states it."""
+        """Every answer the text states for this patient now, each with the character span that states it."""
+        return [f for f in self.readings(text) if not f.context]
+
+    def readings(self, text: str) -> list[Finding]:
+        """findings() plus what the text mentions but does not state for this patient now, with its context."""
         if not isinstance(text, str) or not text.strip():
             return []
         a = self.analyse(text)
-        found = self._findings(a, None)
-        numeric = self._numeric_findings(a.doc.text, {f.key for f in found})
-        if any(f.key == "morning_stiffness" for f in numeric):  # a stated time beats a vague word
+        found = self._readings(a, None)
+        numeric = self._numeric_findings(a, {f.key for f in found if not f.context})
+        if any(f.key == "morning_stiffness" and not f.context for f in numeric):  # a stated time beats a vague word
             found = [f for f in found if f.key != "morning_stiffness"]
         return found + numeric
 
-    def _numeric_findings(self, prepared: str, have: set[str]) -> list[Finding]:
+    def doubtful(self, text: str) -> list[str]:
+        """Red flags the text mentions without stating them (hedged, hypothetical, gone), in checklist order.
+
+        "I think my calf might be swollen?" is no statement, and no "no" either: the dialogue confirms
+        each of these in one question. A flag the text also states clearly is not doubtful (it is acted on).
+        """
+        return [f.key for f in doubtful_readings(self.readings(text))]
+
+    def _numeric_findings(self, a: _Analysis, have: set[str]) -> list[Finding]:
+        prepared = a.doc.text
         out = []
-        for key, fn in (("age", numbers.find_age), ("pain_score", numbers.find_pain),
-                        ("duration_weeks", numbers.find_duration)):
+        for key, fn in (("age", numbers.find_age), ("pain_score", numbers.find_pain)):
             hit = fn(prepared)
             if hit is not None:
-                out.append(Finding(key, hit.value, hit.start, hit.end))
+                out.append(self._placed(a, key, hit))
+        times = numbers.duration_candidates(prepared)
+        duration = numbers.agreeing([d for d in times if self._on_timeline(a, d, times)])
+        if duration is not None:
+            out.append(self._placed(a, "duration_weeks", duration))
         sex = numbers.find_sex(prepared)
         if sex is not None and "sex" not in have:
-            out.append(Finding("sex", sex.value, sex.start, sex.end))
+            out.append(self._placed(a, "sex", sex))
         stiffness = numbers.stiffness_length(prepared, need_context=True)
         if stiffness is not None:
-            out.append(Finding("morning_stiffness", stiffness.value, stiffness.start, stiffness.end))
+            out.append(self._placed(a, "morning_stiffness", stiffness))
         return out
+
+    def _placed(self, a: _Analysis, key: str, found: numbers.Found) -> Finding:
+        """A number with the context of the words around it ("my mum is 71" in my own story is not my age)."""
+        start, end = self._tokens(a, found)
+        kinds = self._reader(a).kinds(start, end, key) if end > start else frozenset()
+        return Finding(key, found.value, found.start, found.end, kinds)
+
+    @staticmethod
+    def _tokens(a: _Analysis, found: numbers.Found) -> tuple[int, int]:
+        span = a.doc.char_span(found.start, found.end, alignment_mode="expand")
+        return (span.start, span.end) if span is not None else (0, 0)
+
+    def _on_timeline(self, a: _Analysis, found: numbers.Found, times: list[numbers.Found]) -> bool:
+        """A time that dates this problem: "it started 6 weeks ago", not "had my baby 6 months ago".
+
+        No other event (`other_event`: surgery, baby, physio ...) stands next to it and the time is about
+        this patient, not hypothetical; its clause speaks of this problem (a `timeline` word: started,
+        hurt, fell, until ...), or says nothing else ("nearly three weeks now"). A time long past
+        ("5 years ago") needs a start word in its own clause ("it began 3 years ago"): otherwise it
+        dates some old event ("left over from an injury 5 years ago").
+        """
+        start, end = self._tokens(a, found)
+        if end <= start or self._reader(a).kinds(start, end, "duration_weeks"):
+            return False
+        clause = a.clause[start]
+        if any(self._dates(a, event, (start, end), times) for event in a.spans("other_event")):
+            return False  # "had my baby 6 months ago": the event a time dates stands next to it
+        prepared = a.doc.text
+        knee = {"knee", "knees", "kneecap", "kneecaps"}
+        if any(a.clause[s] == clause for s, _ in a.spans("other_part")) and not any(
+                t.norm_ in knee for t in a.doc if a.clause[t.i] == clause):
+            return False  # "calf swollen for 3 days" dates the calf, not the knee problem
+        if numbers.is_date(prepared, found):
+            return True  # numbers.py already asked for an onset verb in its sentence
+        if numbers.long_ago(prepared, found):
+            return any(a.clause[s] == clause for s, _ in a.spans("onset_time"))
+        if any(a.clause[s] == clause and not (start <= s and e <= end) for s, e in a.spans("timeline")):
+            return True
+        rest = {t.norm_ for t in a.doc if a.clause[t.i] == clause and t.is_alpha and not start <= t.i < end}
+        return rest <= _ONLY_TIME
+
+    def _dates(self, a: _Analysis, event: tuple[int, int], time: tuple[int, int], times: list[numbers.Found]) -> bool:
+        """Whether an other event dates this time: same clause, a few words apart, no other time between."""
+        (s, e), (start, end) = event, time
+        if a.clause[s] != a.clause[start]:
+            return False
+        lo, hi = (e, start) if e <= start else (end, s)
+        if hi - lo > EVENT_WINDOW:
+            return False
+        spans = [self._tokens(a, t) for t in times]
+        return not any(lo <= t_s and t_e <= hi for t_s, t_e in spans if (t_s, t_e) != (start, end))
 
     def extract(self, text: str) -> dict[str, Any]:
         answers: dict[str, Any] = {}
@@ -651,6 +761,16 @@ def get_extractor() -> Extractor:
     return Extractor()
 
 
+def doubtful_readings(readings: list[Finding]) -> list[Finding]:
+    """The first mention of each red flag that is doubtful among `readings` (see Extractor.doubtful)."""
+    stated = {f.key for f in readings if not f.context}
+    first: dict[str, Finding] = {}
+    for f in readings:
+        if f.key in RED_FLAG_KEYS and f.value is True and f.context & DOUBTFUL_CONTEXTS and f.key not in stated:
+            first.setdefault(f.key, f)
+    return [first[key] for key in RED_FLAG_KEYS if key in first]
+
+
 # A fault in the extractor raises: tests must see it. The Rasa adapters (bot/nlu/component.py,
 # actions/answers.py) log it and read the message as stating nothing, so a conversation goes on.
 
@@ -663,6 +783,18 @@ def extract(text: str) -> dict[str, Any]:
 def findings(text: str) -> list[Finding]:
     """extract() with the character span of each answer (triggers: one finding per trigger)."""
     return get_extractor().findings(text)
+
+
+def readings(text: str) -> list[Finding]:
+    """findings() plus the answers the text mentions out of context (each Finding's `context` says why)."""
+    return get_extractor().readings(text)
+
+
+def doubtful(text: str) -> list[str]:
+    """Red flags `text` mentions but does not state (hedged, hypothetical, gone): confirm each, one question."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    return get_extractor().doubtful(text)
 
 
 def checklist_hints(text: str) -> list[str]:

@@ -40,6 +40,9 @@ class Rule:
     value: Any
     mode: str  # say | reply | when_negated | ignore
     also: tuple[tuple[str, Any], ...] = ()
+    needs: tuple[str, ...] = ()  # cue groups this value needs in the same sentence ("landed" + a jump)
+    blocked_by: tuple[str, ...] = ()  # cue groups that cancel this value in the same sentence ...
+    unless: tuple[str, ...] = ()  # ... except next to one of these
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,28 @@ class KeyInfo:
     no: Any = None
     prefer_pain_clause: bool = False
     keeps: tuple[str, ...] = ()
+    undecided: tuple[frozenset[Any], ...] = ()  # values that, both stated, leave the key unanswered
+
+
+LOOKS = ("forward", "backward", "both")
+SCOPES = ("clause", "sentence")
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    """One kind of context (lexicon.yml `context:`): which cue group marks it and how far the cue reaches."""
+
+    kind: str  # historical, hypothetical, other_person, finished
+    cues: str  # cue group naming the context ("used to", "years ago")
+    look: str = "both"  # forward: what follows the cue; backward: what precedes it; both
+    scope: str = "clause"  # the cue reaches findings in its clause, or in its sentence
+    window: int = 8  # words between the cue and the finding, at most
+    ends: tuple[str, ...] = ()  # cue groups that cut the scope between cue and finding ("now", "I")
+    unless: tuple[str, ...] = ()  # cue groups that cancel the cue anywhere in its sentence ("ever since")
+    needs: tuple[str, ...] = ()  # cue groups that must be in the cue's sentence for it to count ("if" + "will")
+    reaches_back: bool = False  # a cue alone in its clause ("..., not now") reaches the clause before
+    carries: tuple[str, ...] = ()  # cue groups opening a sentence that carry the context on ("That was bad: ...")
+    not_for: frozenset[str] = frozenset()  # answer keys whose meaning already includes this context
 
 
 @dataclass
@@ -82,6 +107,10 @@ class Lexicon:
         return {k: [str(p) for p in v] for k, v in (self.data.get("cues") or {}).items()}
 
     @property
+    def context(self) -> list[ContextRule]:
+        return [_context_rule(kind, spec) for kind, spec in (self.data.get("context") or {}).items()]
+
+    @property
     def checklist_hints(self) -> dict[str, list[str]]:
         return {str(k): [str(w).lower() for w in v] for k, v in (self.data.get("checklist_hints") or {}).items()}
 
@@ -100,10 +129,12 @@ def load(path: Path = LEXICON_PATH) -> Lexicon:
         keys[key] = _key_info(key, spec)
         for value, lists in (spec.get("values") or {}).items():
             also = tuple((lists.get("also") or {}).items())
+            needs, blocked = tuple(lists.get("needs") or ()), tuple(lists.get("blocked_by") or ())
+            unless = tuple(lists.get("unless") or ())
             for mode in MODES:
                 phrases = [str(p) for p in lists.get(mode) or []]
                 if phrases:
-                    rules.append((Rule(key, value, mode, also), phrases))
+                    rules.append((Rule(key, value, mode, also, needs, blocked, unless), phrases))
     return Lexicon(data, keys, rules)
 
 
@@ -131,7 +162,21 @@ def _key_info(key: str, spec: dict[str, Any]) -> KeyInfo:
         no=spec.get("no", spec.get(False)),
         prefer_pain_clause=bool(spec.get("prefer_pain_clause")),
         keeps=tuple(spec.get("keeps") or ()),
+        undecided=tuple(frozenset(pair) for pair in spec.get("undecided") or ()),
     )
+
+
+def _context_rule(kind: str, spec: dict[str, Any]) -> ContextRule:
+    rule = ContextRule(
+        kind=kind, cues=str(spec.get("cues", kind)), look=str(spec.get("look", "both")),
+        scope=str(spec.get("scope", "clause")), window=int(spec.get("window", 8)),
+        ends=tuple(spec.get("ends") or ()), unless=tuple(spec.get("unless") or ()),
+        needs=tuple(spec.get("needs") or ()), reaches_back=bool(spec.get("reaches_back")),
+        carries=tuple(spec.get("carries") or ()),
+        not_for=frozenset(spec.get("not_for") or ()))
+    if rule.look not in LOOKS or rule.scope not in SCOPES:
+        raise LexiconError(f"context {kind}: look must be one of {LOOKS}, scope one of {SCOPES}")
+    return rule
 
 
 def expand_groups(phrase: str) -> list[str]:
@@ -161,6 +206,8 @@ def compile_phrase(phrase: str, norms: Norms, fillers: list[str], stops: list[st
 def _chunk(chunk: str, phrase: str, norms: Norms, fillers: list[str], stops: list[str]) -> list[TokenSpec]:
     if chunk == "~":
         return [{"NORM": {"IN": fillers}, "OP": "{0,3}"}]
+    if chunk == "#":
+        return [{"LIKE_NUM": True}]
     gap = _GAP.match(chunk)
     if gap:
         return [_gap(gap.group(1) == ",", int(gap.group(2) or 3), stops)]

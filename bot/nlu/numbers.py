@@ -206,14 +206,17 @@ _DURATION_AGO = re.compile(rf"\b{_QTY}\s*{_UNIT}\b{_HALF}\s+(?:ago|back|now|and 
 _DURATION_ANY = re.compile(rf"\b{_QTY}\s*{_UNIT}\b{_HALF}")
 _FOR_YEARS = re.compile(r"\b(?:for|over)\s+(?:many\s+|several\s+|a few\s+|some\s+)?years\b|\byears now\b")
 _NOT_DURATION_BEFORE = re.compile(r"(?:times|x|once|twice|per|every|each|a|in|within|after|first|next|than|past the|"
-                                  r"last|the|for|over|during|throughout)\s+$")
+                                  r"last|the|for|over|during|throughout|took|takes|take|taking|lasted|lasts|"
+                                  r"lasting|spent|spend)\s+$")
 _TODAY = re.compile(r"\b(?:this (?:morning|afternoon|evening|arvo|avo)|today|tonight|earlier today|just now|"
                     rf"(?:an?|a few|few|a couple of|couple of|{NUM}) hours? (?:ago|back)|an hour ago|just happened|"
                     r"moments ago|minutes ago|brand new|few hours|couple of hours)\b")
 _YESTERDAY = re.compile(r"\b(?:since |from )?(?:yesterday|yday|yesterdy|yesturday|yest|last night)\b")
 _DAY_BEFORE = re.compile(r"\bday before yesterday\b")
+_LAST_WEEK = re.compile(r"\b(?:since |from )?last week\b")
 # In a first message, "today"/"yesterday" date the problem only next to an onset verb.
 _ONSET_VERB = re.compile(r"\b(?:fell|fall|falling|twist\w*|landed|landing|bang\w*|hit|kicked|injur\w*|hurt it|did it|"
+                         r"dislocat\w*|hyperextend\w*|overextend\w*|"
                          r"smash\w*|crash\w*|tackl\w*|collid\w*|started|starting|began|came on|happened|popped|slipped|"
                          r"tripped|since|went|gave way|knocked|whack\w*|jarred|tweaked|pulled|strained|sprained|"
                          r"came off|stacked|wiped out|ever since)\b")
@@ -251,6 +254,14 @@ def _vague(m: re.Match[str]) -> bool:
 
 def find_duration(text: str) -> Found | None:
     """How long it has been, stated unmistakably; None when the text gives conflicting durations."""
+    return agreeing(duration_candidates(text))
+
+
+def duration_candidates(text: str) -> list[Found]:
+    """Every unmistakable time span or date the text gives ("for 3 weeks", "6 months ago", "yesterday").
+
+    Which of them date this problem is the extractor's call (its context); find_duration takes them all.
+    """
     found: list[Found] = []
     for rx in (_DURATION_LEAD, _DURATION_AGO, _DURATION_END):
         for m in rx.finditer(text):
@@ -260,12 +271,12 @@ def find_duration(text: str) -> Found | None:
             if weeks is not None:
                 found.append(Found(weeks, m.start(), m.end()))
     found.extend(_relative_days(text, need_onset=True))
-    return _agreeing(found)
+    return found
 
 
 def _relative_days(text: str, need_onset: bool) -> list[Found]:
     out: list[Found] = []
-    for rx, weeks in ((_DAY_BEFORE, 0.3), (_YESTERDAY, 0.1), (_TODAY, 0.0)):
+    for rx, weeks in ((_LAST_WEEK, 1.0), (_DAY_BEFORE, 0.3), (_YESTERDAY, 0.1), (_TODAY, 0.0)):
         for m in rx.finditer(text):
             if rx is _YESTERDAY and _DAY_BEFORE.search(text[max(0, m.start() - 15): m.end()]):
                 continue
@@ -275,7 +286,22 @@ def _relative_days(text: str, need_onset: bool) -> list[Found]:
     return out
 
 
-def _agreeing(found: list[Found]) -> Found | None:
+def is_date(text: str, found: Found) -> bool:
+    """Whether a duration is a day named relative to today ("yesterday", "this morning"), not a span."""
+    said = text[found.start:found.end]
+    return any(rx.fullmatch(said) for rx in (_TODAY, _YESTERDAY, _DAY_BEFORE, _LAST_WEEK))
+
+
+def long_ago(text: str, found: Found) -> bool:
+    """"5 years ago", "21 years back": a time long enough past to date some other event just as well."""
+    return float(found.value) > LONG_AGO_WEEKS and bool(re.search(r"\b(?:ago|back)$", text[found.start:found.end]))
+
+
+LONG_AGO_WEEKS = 60.0  # over a year: "a year ago" still dates a knee problem often enough
+
+
+def agreeing(found: list[Found]) -> Found | None:
+    """The first of durations that agree; None when they conflict."""
     if not found:
         return None
     values = [float(f.value) for f in found]  # type: ignore[arg-type]
