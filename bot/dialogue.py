@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.clinic import Clinic
 from bot.language import looks_english
-from bot.nlu.entities import EXTRACTOR_NAME, entities_to_answers
+from bot.nlu.entities import EXTRACTOR_NAME, doubtful_flags, entities_to_answers
 from bot.nlu.extractor import answer, checklist_hints
 from bot.nlu.numbers import choice_numbers
 from bot.triage import Assessment, assess, explain_question, next_question, prompt
@@ -55,7 +55,8 @@ def answers_from_slots(slots: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_message(text: str, entities: list[dict[str, Any]], requested: str | None,
-                 current: dict[str, Any], intent: str | None = None, read_back: str | None = None) -> dict[str, Any]:
+                 current: dict[str, Any], intent: str | None = None, read_back: str | None = None,
+                 unclear: list[str] | None = None) -> dict[str, Any]:
     """The slot changes one message makes.
 
     Answers come from the extractor's entities (anything the text states) and from a tapped
@@ -65,15 +66,18 @@ def read_message(text: str, entities: list[dict[str, Any]], requested: str | Non
 
     A reply to the red-flag checklist counts as "none" only when it says so; a number picks a sign
     from the numbered list; words that may mean a sign without stating it go to UNCLEAR_FLAGS, so
-    each of those signs is asked next, yes or no.
+    each of those signs is asked next, yes or no, as is a red flag a message says with doubt
+    ("I think my calf might be swollen?"). `unclear` is the list still to ask (slot UNCLEAR_FLAGS).
     """
-    found = entities_to_answers([e for e in entities if e.get("extractor") == EXTRACTOR_NAME])
+    ours = [e for e in entities if e.get("extractor") == EXTRACTOR_NAME]
+    found = entities_to_answers(ours)
     found.update(_tapped(entities))
-    unclear: list[str] | None = None
+    # "I think my calf might be swollen?": a red flag said with doubt is confirmed, yes or no.
+    doubted = doubtful_flags(ours)
     if requested in QUESTION_SLOTS and requested not in found:
         if requested == RED_FLAG_CHECKLIST:
             found.update(_checklist(_picked(text, current) or answer(requested, text), found))
-            unclear = [key for key in checklist_hints(text) if key not in found]
+            doubted += checklist_hints(text)
         else:
             reply = answer(requested, text)
             if reply is not None:
@@ -83,11 +87,29 @@ def read_message(text: str, entities: list[dict[str, Any]], requested: str | Non
         now = {**current, **merged}
         merged[RED_FLAG_CHECKLIST] = [key for key in RED_FLAG_KEYS if now.get(key) is True]
     changes = {key: value for key, value in merged.items() if current.get(key) != value}
-    if unclear is not None:
-        changes[UNCLEAR_FLAGS] = unclear
+    pending = _unclear(doubted, unclear, {**current, **merged})
+    if pending != (unclear or []):
+        changes[UNCLEAR_FLAGS] = pending
     if requested == READ_BACK:
         changes[READ_BACK] = _read_back_reply(entities, intent, corrected=bool(found) or read_back == CORRECTING)
     return changes
+
+
+def _unclear(new: list[str], pending: list[str] | None, answers: dict[str, Any]) -> list[str]:
+    """Red flags still to confirm, in checklist order: those pending and the new doubtful ones,
+    without any the patient has answered since."""
+    wanted = set(new) | set(pending if isinstance(pending, list) else ())
+    return [key for key in RED_FLAG_KEYS if key in wanted and answers.get(key) is None]
+
+
+def raised_level(answers: dict[str, Any], level: str | None) -> str | None:
+    """The urgent or emergency level the answers so far already call for, when it is new.
+
+    A red flag is acted on the moment it is stated: the patient hears the urgent route at once
+    (`ask`), and the tracker's triage_level says so before the last questions and the result.
+    """
+    now = assess(answers).triage_level
+    return now if now in ("urgent", "emergency") and now != level else None
 
 
 def _read_back_reply(entities: list[dict[str, Any]], intent: str | None, corrected: bool) -> str:
