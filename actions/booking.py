@@ -10,9 +10,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue
-from bot.booking import chat as booking_chat
 from bot.booking import flow, provider_for
 from bot.booking.base import BookingError
+from bot.booking.state import ASKED, BOOK, MANAGE_MODES, BookingState, Turn
 from bot.booking.summary import triage_summary
 from bot.clinic import ClinicConfigError, clinic
 
@@ -20,15 +20,16 @@ ASKED_HERE = ("booking_first_name", "booking_last_name", "booking_contact", "boo
               "booking_confirmed", "manage_code", "manage_confirmed")
 
 
-def _state(tracker: Tracker) -> dict[str, Any]:
-    slots = tracker.current_slot_values()
-    return {key: slots.get(key) for key in (*booking_chat.BOOKING_SLOTS, "requested_slot")}
+def _state(tracker: Tracker) -> BookingState:
+    return BookingState.from_slots(tracker.current_slot_values())
 
 
-def _say(dispatcher: CollectingDispatcher, turn: booking_chat.Turn) -> list[EventType]:
+def _say(dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn, keep: str | None = None) -> list[EventType]:
+    """The turn's messages, and its state as the slots that change (and `keep`, the slot the form asked)."""
     for message in turn.messages:
         dispatcher.utter_message(text=message.text, buttons=message.buttons)
-    return [SlotSet(key, value) for key, value in turn.updates.items()]
+    changes = turn.state.slot_changes(tracker.current_slot_values(), keep=keep)
+    return [SlotSet(slot, value) for slot, value in changes.items()]
 
 
 class ActionStartBooking(Action):
@@ -39,7 +40,8 @@ class ActionStartBooking(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        return _say(dispatcher, booking_chat.start(tracker.get_slot("triage_level"), intent, clinic()))
+        turn = flow.start(_state(tracker), tracker.get_slot("triage_level"), intent, clinic())
+        return _say(dispatcher, tracker, turn)
 
 
 class ValidateBookingForm(FormValidationAction):
@@ -48,16 +50,16 @@ class ValidateBookingForm(FormValidationAction):
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: dict[str, Any]) -> list[str]:
-        return booking_chat.required_slots(_state(tracker))
+        return _state(tracker).required_slots()
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         events: list[EventType] = []
         if _after_patient_message(tracker):
             message = tracker.latest_message or {}
-            turn = flow.read(_state(tracker), message.get("text") or "",
-                                     (message.get("intent") or {}).get("name"), message.get("entities") or [],
-                                     clinic())
-            events = _say(dispatcher, turn)
+            turn = flow.read(_state(tracker), message.get("text") or "", (message.get("intent") or {}).get("name"),
+                             message.get("entities") or [], clinic())
+            # The asked slot is always set (empty to ask again), or Rasa gives the message to the other rules.
+            events = _say(dispatcher, tracker, turn, keep=tracker.get_slot(ASKED))
             tracker.add_slots(events)
         return events + await super().run(dispatcher, tracker, domain)
 
@@ -86,7 +88,7 @@ class ActionAskBookingChoice(Action):
             provider = _Unavailable(str(error))
         turn = flow.offer(_state(tracker), details, provider, tracker.get_slot("triage_level"),
                           datetime.now(timezone.utc))
-        return _say(dispatcher, turn)
+        return _say(dispatcher, tracker, turn)
 
 
 class AskBookingDetail(Action):
@@ -116,16 +118,15 @@ class ActionFinishBooking(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         details, state = clinic(), _state(tracker)
         provider = None
-        if state.get("booking_mode") in (booking_chat.BOOK, *booking_chat.MANAGE_MODES) and not state.get(
-                "booking_cancelled"):
+        if state.mode in (BOOK, *MANAGE_MODES) and not state.cancelled:
             try:
                 provider = provider_for(details)
             except (BookingError, ClinicConfigError) as error:
                 provider = _Unavailable(str(error))
         summary = triage_summary(dialogue.answers_from_slots(tracker.current_slot_values()))
         turn, again = flow.finish(state, details, provider, conversation_id=tracker.sender_id, summary=summary,
-                             now=datetime.now(timezone.utc))
-        events = _say(dispatcher, turn)
+                                  now=datetime.now(timezone.utc))
+        events = _say(dispatcher, tracker, turn)
         return events + [FollowupAction("booking_form")] if again else events
 
 

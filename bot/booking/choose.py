@@ -8,9 +8,8 @@ day or a part of the day narrows the next offer and keeps what was said before a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
-from typing import Any
 
 from bot.booking.base import Slot
 from bot.booking.offer import PARTS_OF_DAY, Preference
@@ -20,7 +19,7 @@ from bot.clinic import Clinic
 
 @dataclass(frozen=True)
 class Request:
-    """What to offer next; kept in the booking_preference slot between messages (see to_state)."""
+    """What to offer next; kept between messages (bot.booking.state)."""
 
     preference: Preference = field(default_factory=Preference)
     after: datetime | None = None  # "later": past the last time offered
@@ -29,29 +28,6 @@ class Request:
     between: tuple[Slot, ...] = ()  # offered times the answer could mean: ask which
     or_day: date | None = None  # "the 2nd": the second time offered, or this date
     proposed: bool = False  # the one time offered is a proposal: "yes" takes it
-
-    def to_state(self) -> dict[str, Any]:
-        def plain(value: Any) -> Any:
-            if isinstance(value, (date, time)):  # datetime is a date too
-                return value.isoformat()
-            if isinstance(value, (list, tuple)):
-                return [plain(v) for v in value]
-            if isinstance(value, dict):
-                return {k: plain(v) for k, v in value.items() if v is not None and v is not False and v != ()}
-            return value
-        return plain(asdict(self))
-
-    @classmethod
-    def from_state(cls, value: dict[str, Any] | None) -> Request:
-        value = value or {}
-        wanted = value.get("preference") or {}
-        preference = Preference(
-            wanted.get("part_of_day"), wanted.get("weekday"), _date(wanted.get("day")),
-            _date(wanted.get("from_day")), _time(wanted.get("not_before")), _time(wanted.get("not_after")))
-        return cls(preference, _datetime(value.get("after")), _datetime(value.get("other_day_than")),
-                   tuple(time.fromisoformat(t) for t in value.get("clocks") or ()),
-                   tuple(_slot(s) for s in value.get("between") or ()), _date(value.get("or_day")),
-                   bool(value.get("proposed")))
 
 
 @dataclass(frozen=True)
@@ -148,20 +124,3 @@ def _same_day(slot: Slot, clinic: Clinic, wish: Preference) -> bool:
 
 def _local(slot: Slot, clinic: Clinic) -> datetime:
     return slot.starts_at.astimezone(clinic.tz)
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _time(value: str | None) -> time | None:
-    return time.fromisoformat(value) if value else None
-
-
-def _datetime(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _slot(value: dict[str, str]) -> Slot:
-    return Slot(datetime.fromisoformat(value["starts_at"]), datetime.fromisoformat(value["ends_at"]),
-                value["practitioner_id"], value["appointment_type_id"])

@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 # Letters from any alphabet, with the joiners real names use (O'Neill, Smith-Jones, St. John).
 NAME = re.compile(r"^[^\W\d_]+(?:[ '’.-][^\W\d_]+)*\.?$")
 DEFAULT_COUNTRY = "GB"  # the clinic file's `country` sets it for each clinic
+EMAIL_LIKE = re.compile(r"\S+@\S+")
 WHATSAPP_PREFIX = re.compile(r"^(?:whatsapp:\s*|(?:https?://)?wa\.me/)", re.I)
 # Everyday words that make a reply a sentence, not a name ("I don't know", "talk to a person").
 NOT_NAMES = frozenset("""i me my you your it a an the to of and or not no yes yeah nope don't dont know why what who
@@ -90,3 +91,9 @@ def clean_email(text: str) -> str | None:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError:
         return None
+
+
+def find_contact(text: str, country: str = DEFAULT_COUNTRY) -> tuple[str | None, str | None]:
+    """The phone number and the email address in one message ("07700 900123 or sam@example.com"), each or None."""
+    email = next((e for e in map(clean_email, EMAIL_LIKE.findall(text)) if e), None)
+    return find_phone(EMAIL_LIKE.sub(" ", text), country), email

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.booking.base import BookingProvider, Slot
 from bot.booking.hours import earliest_start, window_end
-from bot.clinic import WEEKDAYS, Clinic
+from bot.clinic import Clinic
 
 OFFERED = 3
 # Parts of the day a patient can ask for, by local start hour.
@@ -40,23 +40,6 @@ class Preference:
             return low <= local.hour < high
         return True
 
-    def describe(self) -> str:
-        """' on Friday afternoon', ' on Tuesday 1 December after 16:00', or '' with no preference."""
-        part = f" {self.part_of_day}" if self.part_of_day else ""
-        if self.day:
-            text = f" on {self.day:%A} {self.day.day} {self.day:%B}{part}"
-        elif self.weekday is not None:
-            text = f" on {WEEKDAYS[self.weekday].capitalize()}{part}"
-        else:
-            text = f" in the {self.part_of_day}" if self.part_of_day else ""
-        if self.from_day:
-            text += f" from {self.from_day:%A} {self.from_day.day} {self.from_day:%B}"
-        if self.not_before:
-            text += f" from {self.not_before:%H:%M}"
-        if self.not_after:
-            text += f" before {self.not_after:%H:%M}"
-        return text
-
 
 def next_slots(provider: BookingProvider, clinic: Clinic, level: str, *, now: datetime,
                preference: Preference | None = None, after: datetime | None = None,
@@ -85,12 +68,6 @@ def next_slots(provider: BookingProvider, clinic: Clinic, level: str, *, now: da
         if len(chosen) == OFFERED:
             break
     return chosen
-
-
-def describe_slot(slot: Slot, clinic: Clinic) -> str:
-    """'Tuesday 3 December at 09:45' in the clinic's time."""
-    local = slot.starts_at.astimezone(clinic.tz)
-    return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -31,7 +30,7 @@ CODE = re.compile(rf"\b([{CODE_ALPHABET}]{{3}})[\s-]?([{CODE_ALPHABET}]{{3}})\b"
 
 @dataclass(frozen=True)
 class Stored:
-    """One booking as the conversation needs it (kept in the manage_booking slot between messages)."""
+    """One booking as the conversation needs it (kept between messages: bot.booking.state)."""
 
     id: int
     code: str
@@ -44,19 +43,6 @@ class Stored:
     @property
     def active(self) -> bool:
         return self.status != CANCELLED
-
-    def to_state(self) -> dict[str, Any]:
-        return {"id": self.id, "code": self.code, "starts_at": self.slot.starts_at.isoformat(),
-                "ends_at": self.slot.ends_at.isoformat(), "practitioner_id": self.slot.practitioner_id,
-                "appointment_type_id": self.slot.appointment_type_id, "first_name": self.first_name,
-                "status": self.status, "provider": self.provider, "external_id": self.external_id}
-
-    @classmethod
-    def from_state(cls, value: dict[str, Any]) -> Stored:
-        slot = Slot(datetime.fromisoformat(value["starts_at"]), datetime.fromisoformat(value["ends_at"]),
-                    value["practitioner_id"], value["appointment_type_id"])
-        return cls(int(value["id"]), value["code"], slot, value["first_name"], value["status"], value["provider"],
-                   value.get("external_id"))
 
 
 def new_code() -> str:

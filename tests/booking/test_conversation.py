@@ -3,17 +3,19 @@ with the built-in scheduler on a real SQLite database (and Cliniko's fake for th
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.booking import chat, flow
+from bot.booking import flow
 from bot.booking.builtin import BuiltinScheduler
 from bot.booking.cliniko import ClinikoProvider
 from bot.booking.contact import clean_email, clean_name, clean_phone
 from bot.booking.flow import finish, offer
+from bot.booking.state import ASKED, BookingState, Turn
 from bot.booking.summary import triage_summary
 from bot.clinic import Clinic
 from bot.store import session_scope
@@ -28,39 +30,46 @@ ANSWERS = {"pain_location": "front", "triggers": ["stairs", "sitting"], "age": 2
 
 
 class Chat:
-    """What the Rasa form does, in a few lines: read, then ask the next missing slot or finish."""
+    """What the Rasa form does, in a few lines: read, then ask the next missing slot or finish.
+
+    The state lives in `slots` as the tracker keeps it (JSON), and is read back from there every turn.
+    """
 
     def __init__(self, clinic: Clinic, provider: Any, level: str = "routine", intent: str = "book",
                  conversation_id: str = "conv-1", now: datetime = MONDAY_7AM) -> None:
         self.clinic, self.provider, self.level, self.said = clinic, provider, level, []
         self.conversation_id, self.now = conversation_id, now
-        self.state: dict[str, Any] = {"requested_slot": None}
-        self._apply(chat.start(level, intent, clinic))
+        self.slots: dict[str, Any] = {ASKED: None}
+        self._apply(flow.start(self.state, level, intent, clinic))
         self._next()
+
+    @property
+    def state(self) -> BookingState:
+        return BookingState.from_slots(self.slots)
 
     def say(self, text: str, intent: str = "inform", **entities: Any) -> str:
         self.said = []
         turn = flow.read(self.state, text, intent, [{"entity": k, "value": v} for k, v in entities.items()],
                          self.clinic, now=self.now)
-        self._apply(turn)
+        self._apply(turn, keep=self.asked)
         self._next()
         return "\n".join(self.said)
 
-    def _apply(self, turn: chat.Turn) -> None:
-        self.state.update(turn.updates)
+    def _apply(self, turn: Turn, keep: str | None = None) -> None:
+        self.slots.update(json.loads(json.dumps(turn.state.slot_changes(self.slots, keep=keep))))
         self.said += [m.text for m in turn.messages]
 
     def _next(self) -> None:
-        missing = [s for s in chat.required_slots(self.state) if self.state.get(s) is None]
+        missing = [s for s in self.state.required_slots() if self.slots.get(s) is None]
         if not missing:
-            self.state["requested_slot"] = None
+            self.slots[ASKED] = None
             turn, again = finish(self.state, self.clinic, self.provider, conversation_id=self.conversation_id,
                                  summary=triage_summary(ANSWERS), now=self.now)
             self._apply(turn)
             if again:
                 self._next()
             return
-        self.state["requested_slot"] = missing[0]
+        self.slots[ASKED] = missing[0]
         if missing[0] == "booking_choice":
             turn = offer(self.state, self.clinic, self.provider, self.level, self.now)
             self._apply(turn)
@@ -69,7 +78,7 @@ class Chat:
 
     @property
     def asked(self) -> str | None:
-        return self.state.get("requested_slot")
+        return self.slots.get(ASKED)
 
 
 def bookings(url: str) -> list[Booking]:
@@ -237,7 +246,8 @@ def test_a_time_taken_meanwhile_offers_others(database: str) -> None:
     talk.say("1")
     talk.say("Sam Taylor")
     talk.say("07700 900123")
-    slot = chat.slot_from_state(talk.state["booking_choice"])
+    slot = talk.state.choice
+    assert slot is not None
     from bot.booking import Patient
 
     scheduler.book(slot, Patient("Other", "Patient"), notes="", conversation_id="other")

@@ -13,6 +13,8 @@ import pytest
 
 from bot.booking import Patient, chat
 from bot.booking.builtin import BuiltinScheduler
+from bot.booking.flow import offer
+from bot.booking.state import BookingState
 from tests.booking.clinics import make_clinic
 from tests.booking.test_conversation import MONDAY_7AM, Chat
 from tests.console.fixtures import fresh_sqlite
@@ -112,13 +114,12 @@ def diary(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def offered(talk: Chat) -> list[str]:
-    return [chat.slot_from_state(s).starts_at.astimezone(talk.clinic.tz).strftime("%a %d %H:%M")
-            for s in talk.state.get("booking_offered") or []]
+    return [s.starts_at.astimezone(talk.clinic.tz).strftime("%a %d %H:%M") for s in talk.state.offered]
 
 
 def chosen(talk: Chat) -> str | None:
-    choice = talk.state.get("booking_choice")
-    return chat.slot_from_state(choice).starts_at.astimezone(talk.clinic.tz).strftime("%a %d %H:%M") if choice else None
+    choice = talk.state.choice
+    return choice.starts_at.astimezone(talk.clinic.tz).strftime("%a %d %H:%M") if choice else None
 
 
 @pytest.mark.parametrize(("before", "said", "kind", "expected"), PHRASINGS,
@@ -190,11 +191,8 @@ def test_morning_or_evening_is_asked_when_the_clinic_is_open_at_both() -> None:
     clinic = make_clinic(opening_hours={day: ["07:00-22:00"] for day in
                                         ("monday", "tuesday", "wednesday", "thursday", "friday")})
     scheduler = BuiltinScheduler(clinic, "sqlite://")
-    state = {"requested_slot": "booking_choice", "booking_offered": []}
-    turn = chat.read(state, "8.30 on tuesday", "inform", [], clinic, now=MONDAY_7AM)
-    from bot.booking.flow import offer
-
-    asked = offer({**state, **turn.updates}, clinic, scheduler, "routine", MONDAY_7AM)
+    turn = chat.read(BookingState(asked="booking_choice"), "8.30 on tuesday", "inform", [], clinic, now=MONDAY_7AM)
+    asked = offer(turn.state, clinic, scheduler, "routine", MONDAY_7AM)
     assert asked.messages[0].text == "Do you mean 08:30 or 20:30?"
     assert [b["title"] for b in asked.messages[0].buttons] == ["08:30", "20:30"]
 
@@ -202,11 +200,8 @@ def test_morning_or_evening_is_asked_when_the_clinic_is_open_at_both() -> None:
 def test_a_time_said_after_the_clocks_go_forward_is_the_local_time(diary: str) -> None:
     clinic = make_clinic()  # Europe/London: British Summer Time from Sunday 29 March 2026
     now = datetime(2026, 3, 30, 7, tzinfo=UTC)  # Monday 08:00 BST
-    from bot.booking.flow import offer
-
-    state = {"requested_slot": "booking_choice", "booking_offered": []}
-    state.update(chat.read(state, "half six on wednesday", "inform", [], clinic, now=now).updates)
-    proposed = offer(state, clinic, BuiltinScheduler(clinic, diary), "routine", now)
-    [slot] = [chat.slot_from_state(s) for s in proposed.updates["booking_offered"]]
+    turn = chat.read(BookingState(asked="booking_choice"), "half six on wednesday", "inform", [], clinic, now=now)
+    proposed = offer(turn.state, clinic, BuiltinScheduler(clinic, diary), "routine", now)
+    [slot] = proposed.state.offered
     assert slot.starts_at == datetime(2026, 4, 1, 17, 30, tzinfo=UTC)  # 18:30 BST
     assert "Wednesday 1 April at 18:30 is free" in proposed.messages[0].text

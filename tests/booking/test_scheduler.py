@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from bot.booking import Patient, SlotTaken
 from bot.booking.builtin import BuiltinScheduler
 from bot.booking.hours import local_starts, window_end
-from bot.booking.offer import Preference, describe_slot, next_slots
+from bot.booking.messages import describe_slot
+from bot.booking.offer import Preference, next_slots
 from tests.booking.clinics import make_clinic
 
 pytest_plugins = ["tests.console.fixtures"]
