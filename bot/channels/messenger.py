@@ -38,6 +38,8 @@ from bot.channels.webhook import (
     split_text,
     webhook_blueprint,
 )
+from bot.handoff import outbox
+from bot.handoff.wording import with_name
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +133,7 @@ class MessengerInput(InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = webhook_blueprint("messenger", self.verify_token)
+        outbox.attach(hook, self.name(), self.send_hand_off)
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -145,6 +148,12 @@ class MessengerInput(InputChannel):
             return response.text("success")
 
         return hook
+
+    async def send_hand_off(self, recipient: str, text: str, sender_name: str | None) -> None:
+        """A staff reply (under their name) or a hand-off notice. Sent as a RESPONSE: it answers the
+        patient's request within Messenger's 24-hour window."""
+        await self.get_output_channel().send_text_message(recipient, with_name(sender_name, text) if sender_name
+                                                          else text)
 
     async def _handle(self, event: Any, on_new_message: OnNewMessage) -> None:
         event = fields(event)

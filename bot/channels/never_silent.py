@@ -4,11 +4,13 @@
 without Rasa; a text goes to Rasa, and when Rasa sends nothing back (the action server is
 down, an action failed) or raises (a database error), the patient is told so plainly and
 given the clinic's phone and the emergency number. Only the exception's type is logged,
-never the message or the sender.
+never the message or the sender. While a person has the chat (bot.handoff), a text is recorded for
+the console instead and the assistant stays silent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +19,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, U
 
 from bot.channels.intake import ONLY_TEXT, Intake
 from bot.clinic import ClinicConfigError, clinic
+from bot.handoff import queue
+from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,8 @@ async def respond(on_new_message: OnNewMessage, intake: Intake, output: OutputCh
     if intake.text is None:
         await output.send_text_message(sender, intake.reply or ONLY_TEXT)
         return
+    if await held_for_staff(sender, intake.text, channel):
+        return  # a person has the chat: the console shows the message, the assistant says nothing
     try:
         await on_new_message(UserMessage(intake.text, output, sender, input_channel=channel, metadata=metadata))
     except Exception as error:  # whatever broke, the patient must hear something
@@ -58,3 +64,21 @@ async def respond(on_new_message: OnNewMessage, intake: Intake, output: OutputCh
         return
     if not getattr(output, "responses", 0):
         await output.send_text_message(sender, apology())
+
+
+def _hold(sender: str, text: str) -> bool:
+    with session_scope() as session:
+        handoff = queue.live_for(session, sender)
+        if handoff is None:
+            return False
+        queue.record_patient(session, handoff, text)
+        return True
+
+
+async def held_for_staff(sender: str, text: str, channel: str) -> bool:
+    """True when the conversation is handed off to a person and the message was recorded for them."""
+    try:
+        return await asyncio.to_thread(_hold, sender, text)
+    except Exception as error:  # the database is down: the assistant answers (or apologises) as usual
+        logger.error("%s: checking for a hand-off failed with %s", channel, type(error).__name__)
+        return False

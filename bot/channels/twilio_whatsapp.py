@@ -37,6 +37,8 @@ from bot.channels.webhook import (
     split_text,
     webhook_blueprint,
 )
+from bot.handoff import outbox
+from bot.handoff.wording import with_name
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,11 @@ class TwilioWhatsAppInput(InputChannel):
     def get_output_channel(self) -> OutputChannel:
         return self.output_for(None)
 
+    async def send_hand_off(self, recipient: str, text: str, sender_name: str | None) -> None:
+        """A staff reply (under their name) or a hand-off notice, from the clinic's WhatsApp number."""
+        await self.output_for(None).send_text_message(recipient, with_name(sender_name, text) if sender_name
+                                                      else text)
+
     def signed(self, request: Request, params: RequestParameters) -> bool:
         signature = request.headers.get("X-Twilio-Signature")
         if not self.auth_token or not signature:
@@ -102,6 +109,7 @@ class TwilioWhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = webhook_blueprint("twilio_whatsapp")
+        outbox.attach(hook, self.name(), self.send_hand_off)
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:

@@ -40,6 +40,8 @@ from bot.channels.webhook import (
     split_text,
     webhook_blueprint,
 )
+from bot.handoff import outbox
+from bot.handoff.wording import with_name
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +157,7 @@ class WhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = webhook_blueprint("whatsapp", self.verify_token)
+        outbox.attach(hook, self.name(), self.send_hand_off)
 
         @hook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -167,6 +170,11 @@ class WhatsAppInput(InputChannel):
             return response.text("ok")
 
         return hook
+
+    async def send_hand_off(self, recipient: str, text: str, sender_name: str | None) -> None:
+        """A staff reply (under their name) or a hand-off notice, from the configured number."""
+        await self.output_for(None).send_text_message(recipient, with_name(sender_name, text) if sender_name
+                                                      else text)
 
     async def _handle(self, value: dict[str, Any], on_new_message: OnNewMessage) -> None:
         phone_number_id = valid_sender(fields(value.get("metadata")).get("phone_number_id"))

@@ -28,6 +28,7 @@ from sanic import Blueprint
 
 from bot.channels.intake import MAX_BODY, read_text, valid_sender
 from bot.channels.never_silent import Counted, OnNewMessage, respond
+from bot.handoff import outbox
 
 SESSION_KEY = "conversation"  # in python-socketio's per-socket session: the conversation it was confirmed into
 
@@ -92,6 +93,14 @@ class WidgetSocketIOInput(SocketIOInput):
             output = WidgetOutput(sio, self.bot_message_evt)
             await respond(on_new_message, read_text(data.get("message")), output, sender, self.name())
 
+        async def hand_off_message(recipient: str, text: str, sender_name: str | None) -> None:
+            """A staff reply or hand-off notice, to the conversation's room; the widget shows the sender's name."""
+            message: dict[str, Any] = {"text": text}
+            if sender_name:
+                message["sender_name"] = sender_name
+            await sio.emit(self.bot_message_evt, message, room=recipient, namespace=namespace)
+
+        outbox.attach(hook, self.name(), hand_off_message)
         # These replace Rasa's handlers of the same events.
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)

@@ -15,7 +15,7 @@ from bot.console.auth import PUBLIC
 from bot.console.ratelimit import LoginLimiter
 from bot.console.render import make_environment, refuse
 from bot.console.settings import Settings
-from bot.console.views import admin, case, dashboard, inbox, login
+from bot.console.views import admin, case, dashboard, inbox, live, login
 from bot.store import inputs
 from bot.store.db import session_scope
 from bot.store.migrate import migrate
@@ -23,7 +23,9 @@ from bot.store.sync import sync_events
 
 FORM = "application/x-www-form-urlencoded"
 STATIC = Path(__file__).with_name("static")
-STATIC_FILES = {path.name: path for path in STATIC.glob("*.css")}  # all there is: nothing else is served
+# All there is: nothing else is served.
+STATIC_FILES = {path.name: path for pattern in ("*.css", "*.js") for path in STATIC.glob(pattern)}
+MIME = {".css": "text/css", ".js": "text/javascript"}
 log = logging.getLogger("bot.console")
 
 # No inline script or style, nothing from another origin, no framing.
@@ -37,6 +39,10 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
+# The live chat pages run the console's own script (new messages as server-sent events); no inline code, and
+# every other page runs none at all.
+LIVE_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HSTS = "max-age=31536000"  # sent over https only (a proxy in front says so), never on the plain-http loopback
 
 
@@ -64,15 +70,16 @@ def create_app(settings: Settings, *, name: str = "knee_console") -> Sanic:
     app.ctx.limiter = LoginLimiter()
     # `<case_id:id>` in a route: an id in the range the databases hold, else the route does not match (404).
     app.router.register_pattern("id", inputs.record_id, r"^[0-9]{1,19}$")
-    for module in (login, inbox, case, dashboard, admin):
+    for module in (login, inbox, case, dashboard, admin, live):
         app.blueprint(module.bp)
 
     @app.get("/static/<name:str>", name="static")
     async def static(_: Request, name: str) -> HTTPResponse:
-        """The stylesheet, for signed-out pages too (hence no access rule: see the `.static` checks)."""
+        """The stylesheet and the live chat's script, for signed-out pages too (hence no access rule: see the
+        `.static` checks). Neither holds anything but code."""
         if name not in STATIC_FILES:
             raise NotFound("not found")
-        return await file(STATIC_FILES[name], mime_type="text/css")
+        return await file(STATIC_FILES[name], mime_type=MIME[STATIC_FILES[name].suffix])
 
     @app.before_server_start
     async def prepare(app: Sanic, _loop: object) -> None:
@@ -111,6 +118,8 @@ def create_app(settings: Settings, *, name: str = "knee_console") -> Sanic:
     @app.on_response
     async def headers(request: Request, response: HTTPResponse) -> None:
         response.headers.update(SECURITY_HEADERS)
+        if request.route and request.route.name.split(".")[-2:-1] == ["live"]:
+            response.headers["Content-Security-Policy"] = LIVE_CSP
         if request.scheme == "https":
             response.headers["Strict-Transport-Security"] = HSTS
         route = request.route.name if request.route else "-"

@@ -12,6 +12,7 @@ from bot.store.models import AuditEntry
 ACTIONS = frozenset({
     "login", "logout", "view", "export_csv", "export_json", "note", "review", "unreview", "correct", "erase",
     "retention_erase", "user_create", "user_update", "export_agreement", "export_vignettes",
+    "handoff_take", "handoff_take_over", "handoff_hand_back", "handoff_close",
 })
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.store import audit, search
 from bot.store.db import utcnow
-from bot.store.models import Booking, Case, events
+from bot.store.models import Booking, Case, Handoff, events
 
 RETENTION_USER = "retention"  # the name the audit log gives the retention command
 
@@ -22,13 +22,15 @@ class Erased:
 
 
 def erase_conversation(session: Session, conversation_id: str) -> Erased:
-    """Delete every event of the sender id, its case with notes, corrections and call-backs, and its
+    """Delete every event of the sender id, its case with notes, corrections and call-backs, its hand-offs, and its
     built-in bookings (they hold the patient's name and contact details; the slot becomes free).
 
     The caller writes the audit entry (it knows who asked).
     """
     removed = session.execute(delete(events).where(events.c.sender_id == conversation_id)).rowcount
     session.execute(delete(Booking).where(Booking.conversation_id == conversation_id))
+    # Live hand-offs and what was said in them (their messages go with them: ON DELETE CASCADE).
+    session.execute(delete(Handoff).where(Handoff.conversation_id == conversation_id))
     # A booking moved or cancelled in this conversation keeps no trace of its sender id (a phone number).
     session.execute(update(Booking).where(Booking.changed_in == conversation_id).values(changed_in=None))
     case_id = session.execute(select(Case.id).where(Case.conversation_id == conversation_id)).scalar_one_or_none()

@@ -263,6 +263,57 @@ class Booking(Base):
         return self.status != CANCELLED
 
 
+HANDOFF_WAITING, HANDOFF_TAKEN, HANDOFF_RETURNED, HANDOFF_CLOSED = "waiting", "taken", "returned", "closed"
+HANDOFF_LIVE: tuple[str, ...] = (HANDOFF_WAITING, HANDOFF_TAKEN)  # the assistant is silent in these
+HANDOFF_STATUSES: tuple[str, ...] = (*HANDOFF_LIVE, HANDOFF_RETURNED, HANDOFF_CLOSED)
+
+
+class Handoff(Base):
+    """A conversation passed to a person: queued (waiting), taken by a member of staff, then handed
+    back to the assistant (returned) or ended (closed). While it is live the assistant is silent."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_conversation_status", "conversation_id", "status"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False)  # Rasa's sender id
+    channel = Column(String(64), nullable=False)
+    status = Column(String(16), nullable=False, default=HANDOFF_WAITING, index=True)  # HANDOFF_STATUSES
+    reason = Column(String(16), nullable=False, default="patient")  # "patient" asked, or "staff" took over
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
+    taken_at = Column(DateTime)
+    taken_by = Column(String(64))  # a username (a name, not a key: the record outlives accounts)
+    ended_at = Column(DateTime)
+    ended_by = Column(String(64))
+
+    messages = relationship("HandoffMessage", back_populates="handoff", cascade="all, delete-orphan",
+                            passive_deletes=True, order_by="HandoffMessage.id")
+
+    @property
+    def live(self) -> bool:
+        return self.status in HANDOFF_LIVE
+
+
+class HandoffMessage(Base):
+    """What was said during a hand-off: the patient's messages (never shown to the assistant), staff
+    replies and the notices the patient got. Outgoing ones wait for the Rasa server to send them
+    (`delivered_at` NULL) on the patient's channel."""
+
+    __tablename__ = "handoff_messages"
+    __table_args__ = (Index("ix_handoff_messages_outbox", "delivered_at", "direction"),)
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    direction = Column(String(8), nullable=False)  # "in" from the patient, "out" to them
+    author = Column(String(64))  # the staff username of a reply; NULL for the patient and for notices
+    sender_name = Column(String(200))  # as the patient sees it: "Sam from Riverside Physiotherapy"
+    text = Column(Text, nullable=False)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    delivered_at = Column(DateTime)
+
+    handoff = relationship(Handoff, back_populates="messages")
+
+
 class AuditEntry(Base):
     """Who did what to which case, when.
 

@@ -17,17 +17,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store.db import from_epoch, usable_epoch
-from bot.store.models import events
+from bot.store.models import HANDOFF_RETURNED, Handoff, events
 from bot.store.safe_text import clean_data
 
 
 @dataclass(frozen=True)
 class Message:
-    sender: str  # "patient" | "assistant" | "session" (a new session started)
+    # "patient" | "assistant" | "session" (a new session started) | "staff" (a person's reply in a
+    # hand-off) | "notice" (what the patient was told about a hand-off) | "handoff" (a hand-off began or ended)
+    sender: str
     text: str
     at: datetime | None
     buttons: list[str] = field(default_factory=list)  # the quick replies the assistant offered
     tapped: bool = False  # the patient tapped a quick reply rather than typing
+    name: str = ""  # who wrote a staff reply, as the patient saw it ("Sam from Riverside Physiotherapy")
+    author: str = ""  # the staff username of a reply or of a hand-off's step
+    handoff_id: int | None = None  # the hand-off a staff, notice, handoff or patient message belongs to
+    message_id: int | None = None  # the hand-off message's id (the live page streams those after it)
 
 
 def raw_events(session: Session, conversation_id: str) -> Iterator[dict[str, Any]]:
@@ -45,7 +51,43 @@ def raw_events(session: Session, conversation_id: str) -> Iterator[dict[str, Any
 
 
 def messages(session: Session, conversation_id: str) -> list[Message]:
-    """The conversation as the patient saw it.
+    """The conversation as the patient saw it: the assistant's part and any hand-offs to a person, by time."""
+    found = assistant_messages(session, conversation_id)
+    handed = handoff_messages(session, conversation_id)
+    if not handed:
+        return found
+    # A stable merge by time: each list is in order already, and the assistant's part wins a tie.
+    merged = sorted([(m.at or datetime.min, 0, i, m) for i, m in enumerate(found)]
+                    + [(m.at or datetime.min, 1, i, m) for i, m in enumerate(handed)], key=lambda t: t[:3])
+    return [m for *_, m in merged]
+
+
+def handoff_messages(session: Session, conversation_id: str) -> list[Message]:
+    """Each hand-off of the conversation: when it was asked for or taken over, who took it, what the patient
+    and the staff wrote meanwhile and what the patient was told, and how it ended."""
+    found: list[Message] = []
+    handoffs = session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id)
+                               .order_by(Handoff.id)).scalars().all()
+    for handoff in handoffs:
+        steps = [(handoff.requested_at, "Asked to talk to a person" if handoff.reason == "patient"
+                  else "Staff took over from the assistant", "")]
+        if handoff.taken_at:
+            steps.append((handoff.taken_at, f"Taken by {handoff.taken_by}", handoff.taken_by or ""))
+        if handoff.ended_at:
+            ending = "Handed back to the assistant" if handoff.status == HANDOFF_RETURNED else "Chat closed"
+            steps.append((handoff.ended_at, f"{ending} by {handoff.ended_by}", handoff.ended_by or ""))
+        items = [(at, 0, Message("handoff", clean_data(text), at, author=author, handoff_id=handoff.id))
+                 for at, text, author in steps]
+        for m in handoff.messages:
+            sender = "patient" if m.direction == "in" else ("staff" if m.author else "notice")
+            items.append((m.at, 1, Message(sender, clean_data(m.text), m.at, name=clean_data(m.sender_name or ""),
+                                           author=m.author or "", handoff_id=handoff.id, message_id=m.id)))
+        found.extend(m for *_, m in sorted(items, key=lambda t: (t[0], t[1])))
+    return found
+
+
+def assistant_messages(session: Session, conversation_id: str) -> list[Message]:
+    """The conversation with the assistant as the patient saw it.
 
     A tapped quick reply shows as the title of the button that carried its payload (the latest
     button offered with it, whichever message it was on); the intent the website widget sends

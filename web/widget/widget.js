@@ -132,8 +132,11 @@
   }
 
   function addBubble(entry) {
-    var who = entry.from === "user" ? "You" : config.clinicName + " assistant";
-    var bubble = el("div", {class: "kc-msg " + (entry.from === "user" ? "kc-user" : "kc-bot")});
+    // A person from the clinic (a live hand-off) is named on their messages; the assistant is not.
+    var name = typeof entry.name === "string" ? entry.name : "";
+    var who = entry.from === "user" ? "You" : name || config.clinicName + " assistant";
+    var bubble = el("div", {class: "kc-msg " + (entry.from === "user" ? "kc-user" : name ? "kc-bot kc-staff" : "kc-bot")});
+    if (name) bubble.appendChild(el("span", {class: "kc-sender", "aria-hidden": "true", text: name}));
     bubble.appendChild(el("span", {class: "kc-visually-hidden", text: who + ": "}));
     var body = el("span", {class: "kc-text"});
     richText(body, entry.text || "");
@@ -209,6 +212,7 @@
         message.attachment.payload.src) || "";
       if (!text && !buttons.length) return;
       var entry = {from: "bot", text: text, buttons: buttons};
+      if (typeof message.sender_name === "string" && message.sender_name) entry.name = message.sender_name;
       remember(entry);
       addBubble(entry);
       showChoices(buttons);

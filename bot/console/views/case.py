@@ -10,6 +10,8 @@ from sqlalchemy import func, or_, select
 
 from bot.console.auth import guarded
 from bot.console.render import refuse, render
+from bot.handoff import queue as handoff_queue
+from bot.handoff.availability import LIVE_CHANNELS
 from bot.store import audit, cases, transcript
 from bot.store.erasure import erase_conversation
 from bot.store.models import Booking, Case, as_dict, events
@@ -42,7 +44,9 @@ async def show(request: Request, case_id: int) -> HTTPResponse:
                                                          Booking.changed_in == case.conversation_id))
                                .order_by(Booking.starts_at)).scalars().all()
     return render(request, "case.html", case=case, messages=transcript.messages(session, case.conversation_id),
-                  bookings=bookings, error=request.args.get("error"))
+                  bookings=bookings, error=request.args.get("error"),
+                  live_handoff=handoff_queue.live_for(session, case.conversation_id),
+                  can_take_over=case.channel in LIVE_CHANNELS)
 
 
 @bp.post("/cases/<case_id:id>/notes")
