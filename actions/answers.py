@@ -22,22 +22,17 @@ class ActionExtractAnswers(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         message = tracker.latest_message or {}
-        current = dialogue.answers_from_slots(tracker.current_slot_values())
         try:
             updates = dialogue.read_message(
                 text=message.get("text") or "",
                 entities=message.get("entities") or [],
                 requested=tracker.get_slot("requested_slot"),
-                current=current,
+                current=dialogue.answers_from_slots(tracker.current_slot_values()),
                 intent=(message.get("intent") or {}).get("name"),
                 read_back=tracker.get_slot(dialogue.READ_BACK),
                 unclear=tracker.get_slot(dialogue.UNCLEAR_FLAGS),
             )
-            level = dialogue.raised_level(dialogue.answers_from_slots({**current, **updates}),
-                                          tracker.get_slot("triage_level"))
         except Exception as error:  # a fault reads the message as no answer: the question is asked again
             logger.error("reading a message failed: %s", type(error).__name__)  # no patient text in logs
             return []
-        if level is not None:
-            updates["triage_level"] = level
         return [SlotSet(key, value) for key, value in updates.items()]

@@ -102,16 +102,6 @@ def _unclear(new: list[str], pending: list[str] | None, answers: dict[str, Any])
     return [key for key in RED_FLAG_KEYS if key in wanted and answers.get(key) is None]
 
 
-def raised_level(answers: dict[str, Any], level: str | None) -> str | None:
-    """The urgent or emergency level the answers so far already call for, when it is new.
-
-    A red flag is acted on the moment it is stated: the patient hears the urgent route at once
-    (`ask`), and the tracker's triage_level says so before the last questions and the result.
-    """
-    now = assess(answers).triage_level
-    return now if now in ("urgent", "emergency") and now != level else None
-
-
 def _read_back_reply(entities: list[dict[str, Any]], intent: str | None, corrected: bool) -> str:
     """A correction in words is taken and the read-back is done; "no" asks what to change, once."""
     tapped = [e.get("value") for e in entities if e.get("extractor") == PAYLOAD_EXTRACTOR
@@ -194,13 +184,13 @@ def ask(slot: str, answers: dict[str, Any], clinic: Clinic, said: Collection[str
     When a red flag already calls for same-day care, the patient hears that at once, before the
     last safety checks for anything more urgent; `said` (the bot's messages so far) keeps it to once.
     """
-    if slot == READ_BACK:
-        return [read_back_message(answers, read_back)]
     messages: list[Message] = []
     so_far = assess(answers, emergency_number=clinic.emergency_number)
     instruction = so_far.urgent_instruction
     if instruction and not any(instruction in text for text in said):
-        messages.append(Message(f"{instruction} Before I finish, one or two quick safety checks."))
+        messages.append(Message(f"{instruction} Before I finish, one or two quick checks."))
+    if slot == READ_BACK:
+        return [*messages, read_back_message(answers, read_back)]
     q = prompt(slot, answers)
     buttons = [{"title": title, "payload": button_payload(slot, value)} for title, value in q.buttons]
     return [*messages, Message(q.text, buttons)]

@@ -31,7 +31,6 @@ def test_the_confirmation_sets_the_flag_and_clears_the_question() -> None:
     pending = ["calf_swelling"]
     changes = read("yes it is", BEFORE, "calf_swelling", pending)
     assert changes["calf_swelling"] is True and changes[dialogue.UNCLEAR_FLAGS] == []
-    assert dialogue.raised_level(dialogue.answers_from_slots({**BEFORE, **changes}), None) == "urgent"
 
 
 def test_a_later_doubt_keeps_the_earlier_one_pending() -> None:
@@ -45,24 +44,17 @@ def test_a_flag_stated_clearly_is_not_asked_again() -> None:
     assert "calf_swelling" not in changes.get(dialogue.UNCLEAR_FLAGS, [])
 
 
-def test_a_clear_red_flag_raises_the_level_at_once_and_only_once() -> None:
-    answers = {**BEFORE, "calf_swelling": True}
-    assert dialogue.raised_level(answers, None) == "urgent"
-    assert dialogue.raised_level(answers, "urgent") is None
-    assert dialogue.raised_level(BEFORE, None) is None  # routine so far: nothing to say yet
-
-
-def test_through_rest_a_doubt_is_asked_and_a_clear_flag_sets_the_level(running_bot: RunningBot) -> None:
+def test_through_rest_a_doubt_is_asked_and_a_clear_flag_is_acted_on(running_bot: RunningBot) -> None:
     who = f"doubt-{uuid.uuid4().hex[:8]}"
     running_bot.say(who, "My knee hurts at the back and I'm not sure, maybe my calf is a bit swollen?")
     slots = running_bot.slots(who)
     assert slots["requested_slot"] == "calf_swelling" and slots.get("calf_swelling") is None
-    assert slots.get("triage_level") is None
     replies = running_bot.say(who, "yes")
-    slots = running_bot.slots(who)
-    assert slots["calf_swelling"] is True and slots["triage_level"] == "urgent"
-    assert any("today" in (m.get("text") or "") for m in replies)  # the urgent route is said at once
+    assert running_bot.slots(who)["calf_swelling"] is True
+    assert any("blood clot" in (m.get("text") or "") for m in replies)  # the urgent route is said at once
 
     other = f"clear-{uuid.uuid4().hex[:8]}"
-    running_bot.say(other, "my knee is really swollen and hot and I can't put any weight on it at all")
-    assert running_bot.slots(other)["triage_level"] in ("urgent", "emergency")
+    replies = running_bot.say(other, "my knee is really swollen and hot and I can't put any weight on it at all")
+    slots = running_bot.slots(other)
+    assert slots["cannot_bear_weight"] is True and slots.get("unclear_flags") in (None, [])
+    assert any("today" in (m.get("text") or "") or "A&E" in (m.get("text") or "") for m in replies)

@@ -2,43 +2,33 @@
 
 A finding can be stated for this patient now, or be historical ("8 years ago", "used to"),
 hypothetical ("if it swells, should I ..."), about someone else ("my friend had a DVT") or
-finished ("it was swollen last week, not now"). Negation and hedging are read by the extractor
-itself (bot/nlu/extractor.py); the kinds here are data: each `context:` entry of lexicon.yml names
-the cue group that marks it, which way and how far a cue reaches and what ends its scope, so a
-clinician or linguist edits the words and the reach without touching code.
+finished ("it was swollen last week, not now"). Pipeline stage 3, `knee_context`, marks each
+hit's negation and hedging (bot/nlu/negation.py) and sets the message's Reader. The kinds here are
+data: each `context:` entry of lexicon.yml names the cue group that marks it, which way and how far
+a cue reaches and what ends its scope, so a clinician or linguist edits the words and the reach
+without touching code.
 
 Who the patient is: a message about a relative ("my son is 13, his knees hurt") is the relative's
 story, so in such a message the relative's words are the patient's and "he"/"his" end nothing.
 """
 
-from __future__ import annotations
 
-from typing import Protocol
-
+from spacy.language import Language
 from spacy.tokens import Doc
 
-from bot.nlu.lexicon import ContextRule
+from bot.nlu import negation
+from bot.nlu.analysis import Analysis, analysis
+from bot.nlu.lexicon import ContextRule, Lexicon, shared
 
 OTHER_PERSON = "other_person"
 # Cue groups (lexicon.yml `cues:`) the patient's identity is read from.
 OWN_BODY, FIRST_PERSON, THIRD_PERSON, RELATIVE = "own_body", "first_person", "third_person", "my_relative"
 
 
-class Analysed(Protocol):
-    """What the extractor's analysis of a message offers (bot/nlu/extractor._Analysis)."""
-
-    doc: Doc
-    clause: list[int]
-    sentence: list[int]
-    questions: set[int]
-
-    def spans(self, name: str) -> list[tuple[int, int]]: ...
-
-
 class Reader:
     """Reads the context kinds of token spans in one analysed message."""
 
-    def __init__(self, rules: list[ContextRule], a: Analysed, finding_clauses: set[int]) -> None:
+    def __init__(self, rules: list[ContextRule], a: Analysis, finding_clauses: set[int]) -> None:
         self.rules = rules
         self.a = a
         self.finding_clauses = finding_clauses  # clauses that state something themselves
@@ -132,7 +122,7 @@ class Reader:
         return {c for c in self.a.spans(OTHER_PERSON) if any(c[0] < r[1] and r[0] < c[1] for r in mine)}
 
 
-def is_proxy(a: Analysed) -> bool:
+def is_proxy(a: Analysis) -> bool:
     """A message about a relative's knee ("my son is 12", "my mum ... she slipped"), not the writer's own."""
     return bool(a.spans(RELATIVE)) and not a.spans(OWN_BODY)
 
@@ -141,3 +131,22 @@ def _person_word(doc: Doc, span: tuple[int, int]) -> str | None:
     """The person a "my ..." cue names ("my little boy" -> "boy"): its last word."""
     words = [t.norm_ for t in doc[span[0]:span[1]] if t.is_alpha]
     return words[-1] if words else None
+
+
+class ContextMarker:
+    """Negation, hedging and the context Reader of one message's hits."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.rules = lexicon.context
+
+    def __call__(self, doc: Doc) -> Doc:
+        a = analysis(doc)
+        negation.mark(a)
+        stating = {a.clause[h.start] for h in a.hits if h.rule.mode in ("say", "when_negated")}
+        a.reader = Reader(self.rules, a, stating)
+        return doc
+
+
+@Language.factory("knee_context", default_config={"lexicon": ""})
+def make_context(nlp: Language, name: str, lexicon: str) -> ContextMarker:
+    return ContextMarker(shared(lexicon))

@@ -1,7 +1,7 @@
 """Load bot/nlu/lexicon.yml and compile its phrase syntax into spaCy Matcher token patterns.
 
 The phrase syntax is documented at the top of lexicon.yml. Phrases are normalised with the
-same tokenizer and spelling table as patients' text, so "can't", "cant" and "cannot" in the
+same tokenizer and lay words as patients' text, so "can't", "cant" and "cannot" in the
 lexicon all become ["can", "not"], exactly as they do in a message.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,8 @@ class Lexicon:
         return [str(w) for w in self.data.get("fillers", [])]
 
     @property
-    def spelling(self) -> dict[str, list[str]]:
-        return {str(k): [str(v) for v in vs] for k, vs in (self.data.get("spelling") or {}).items()}
+    def lay_words(self) -> dict[str, list[str]]:
+        return {str(k): [str(v) for v in vs] for k, vs in (self.data.get("lay_words") or {}).items()}
 
     @property
     def protected(self) -> set[str]:
@@ -118,6 +119,12 @@ class Lexicon:
     def replies(self) -> dict[str, list[str]]:
         names = {True: "yes", False: "no"}  # unquoted yes:/no: keys load as bools
         return {names.get(k, k): [str(p) for p in v] for k, v in (self.data.get("replies") or {}).items()}
+
+
+@lru_cache(maxsize=4)
+def shared(path: str = "") -> Lexicon:
+    """The lexicon at `path` ("" for the bundled lexicon.yml), loaded once for all pipeline stages."""
+    return load(Path(path) if path else LEXICON_PATH)
 
 
 def load(path: Path = LEXICON_PATH) -> Lexicon:
