@@ -45,24 +45,23 @@ def live_for(session: Session, conversation_id: str) -> Handoff | None:
 def request(session: Session, conversation_id: str, channel: str) -> Handoff:
     """The patient asked for a person: queue the conversation (once; asking again keeps its place)."""
     case_for(session, conversation_id, channel=channel)  # the console lists it at once, before the sync
-    handoff = live_for(session, conversation_id)
-    if handoff is None:
-        handoff = Handoff(conversation_id=conversation_id, channel=channel, status=HANDOFF_WAITING,
-                          reason="patient", requested_at=utcnow())
-        session.add(handoff)
-        session.flush()
-    return handoff
+    return _queued(session, conversation_id, channel, "patient")
 
 
 def take_over(session: Session, conversation_id: str, channel: str, username: str, clinic: Clinic) -> Handoff:
     """A member of staff steps into a conversation the assistant is holding ("Take over")."""
+    return take(session, _queued(session, conversation_id, channel, "staff"), username, clinic)
+
+
+def _queued(session: Session, conversation_id: str, channel: str, reason: str) -> Handoff:
+    """The conversation's live hand-off, queued now if it has none."""
     handoff = live_for(session, conversation_id)
     if handoff is None:
         handoff = Handoff(conversation_id=conversation_id, channel=channel, status=HANDOFF_WAITING,
-                          reason="staff", requested_at=utcnow())
+                          reason=reason, requested_at=utcnow())
         session.add(handoff)
         session.flush()
-    return take(session, handoff, username, clinic)
+    return handoff
 
 
 def take(session: Session, handoff: Handoff, username: str, clinic: Clinic) -> Handoff:
