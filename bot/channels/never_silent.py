@@ -20,6 +20,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, U
 from bot.channels.intake import ONLY_TEXT, Intake
 from bot.clinic import ClinicConfigError, clinic
 from bot.handoff import queue
+from bot.handoff.availability import LIVE_CHANNELS
 from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ async def respond(on_new_message: OnNewMessage, intake: Intake, output: OutputCh
     if intake.text is None:
         await output.send_text_message(sender, intake.reply or ONLY_TEXT)
         return
-    if await held_for_staff(sender, intake.text, channel):
+    if channel in LIVE_CHANNELS and await held_for_staff(sender, intake.text, channel):
         return  # a person has the chat: the console shows the message, the assistant says nothing
     try:
         await on_new_message(UserMessage(intake.text, output, sender, input_channel=channel, metadata=metadata))
