@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import MetaData, func, select
 
 from bot.store.db import get_engine, session_scope
 from bot.store.migrate import head_revision
@@ -37,11 +37,10 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         get_engine(url).dispose()
     else:
         with fresh_postgresql() as url:  # a schema of its own, emptied below
-            with get_engine(url).begin() as connection:
-                for table in ("bookings", "case_search", "sync_state", "audit_log", "callbacks", "corrections",
-                              "staff_notes", "cases", "staff_sessions", "staff_users", "console_alembic_version",
-                              "events"):
-                    connection.exec_driver_sql(f"DROP TABLE {table} CASCADE")
+            engine = get_engine(url)
+            tables = MetaData()
+            tables.reflect(bind=engine)
+            tables.drop_all(bind=engine)  # every table, however many migrations there are
             yield url
 
 
