@@ -10,14 +10,14 @@ from pathlib import Path
 from tests.conftest import ROOT, RunningBot
 
 
-def test_one_simulated_patient_for_three_seconds_gives_a_full_report(running_bot: RunningBot, tmp_path: Path) -> None:
+def test_one_simulated_patient_for_five_seconds_gives_a_full_report(running_bot: RunningBot, tmp_path: Path) -> None:
     report = tmp_path / "bench.json"
     run = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark-chat"), "--base", running_bot.base,
-                          "--token", running_bot.token, "--users", "1", "--seconds", "3", "--warmup", "1",
-                          "--json", str(report)], capture_output=True, text=True, timeout=60, check=True)
+                          "--token", running_bot.token, "--users", "1", "--seconds", "5", "--warmup", "3",
+                          "--json", str(report)], capture_output=True, text=True, timeout=90, check=True)
     [level] = json.loads(report.read_text())["results"]
     assert (level["bot"], level["users"]) == ("knee-triage", 1)
-    assert level["msg_per_s"] > 0 and level["messages"] == round(level["msg_per_s"] * 3)
+    assert level["msg_per_s"] > 0 and level["messages"] == round(level["msg_per_s"] * 5)
     assert (level["errors"], level["transport"], level["silent"], level["stuck"]) == (0, 0, 0, 0)
     assert 0 < level["p50_ms"] <= level["p95_ms"] <= level["p99_ms"]
     # The fixture's Rasa server is a local process: found by its port, so its CPU and memory are reported.

@@ -44,9 +44,16 @@
     });
     stream.addEventListener("status", function () {
       stream.close();
-      window.location.reload();  // taken, handed back or closed: the page's buttons change
+      // taken, handed back or closed: the page's buttons change; unless this page's own button did it
+      // and its form is already on its way (a reload would cancel that navigation)
+      if (!leaving) { window.location.reload(); }
     });
   }
+
+  var leaving = false;
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "reply-form") { leaving = true; }
+  });
 
   var form = document.getElementById("reply-form");
   if (form && window.fetch) {
