@@ -115,3 +115,9 @@ def test_an_answer_reads_the_context_stage_only(extractor: Extractor) -> None:
     """answer() stops before resolving the whole message: it reads it for the key asked."""
     assert extractor.answer("swelling", "nah") == "none"
     assert extractor.answer("age", "Me duele la rodilla desde hace tres semanas") is None
+
+
+def test_broken_unicode_and_floods_are_read_not_raised(extractor: Extractor) -> None:
+    """Lone surrogates (invalid Unicode from a broken client) and a 100,000-character paste."""
+    assert extractor.extract("\udcff\ud800 my knee hurts on stairs") == {"triggers": ["stairs"]}
+    assert extractor.extract("x" * 100_000) == {}

@@ -33,12 +33,13 @@ SUBJECTS = {"i", "it", "my", "there", "this", "that", "its", "she", "he", "we", 
 # A word seen at least this often in pyspellchecker's English list (counts from subtitles) is a real
 # word, not a typo; rarer entries ("calfs", "hurst": 50) are mostly misspellings and names.
 ENGLISH_FLOOR = 100
+TYPO_CACHE = 20_000  # corrections remembered (a few MB at most)
 SHORT_WORD = 4  # up to this length only a last or doubled letter left out is corrected (too many near words)
 
 
 def prepare(text: str) -> str:
     """Same-length clean-up (so character offsets still point into the original text)."""
-    text = text[:MAX_CHARS]
+    text = re.sub("[\ud800-\udfff]", "\ufffd", text[:MAX_CHARS])  # lone surrogates: spaCy cannot hash them
     text = text.translate(str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"'}))
     text = re.sub(r"(?<=[A-Za-z])[-‐‑](?=[A-Za-z])", " ", text)  # knee-cap, straight-leg, non-binary
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -130,6 +131,8 @@ class Normaliser:
     def correct(self, word: str) -> str | None:
         """The one lexicon word a misspelt word is closest to, or None (a real word, or no single nearest)."""
         if word not in self._typo_cache:
+            if len(self._typo_cache) >= TYPO_CACHE:  # patients' unknown words are unbounded: keep memory flat
+                self._typo_cache.clear()
             self._typo_cache[word] = self._nearest(word)
         return self._typo_cache[word]
 
