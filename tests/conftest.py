@@ -122,7 +122,7 @@ def server_env(workdir: Path) -> dict[str, str]:
         CONSOLE_PORT=str(free_port()),
         WEB_PORT=str(web_port),
         WIDGET_ORIGINS=f"http://127.0.0.1:{web_port}",
-        RASA_AUTH_TOKEN="test-token",
+        RASA_AUTH_TOKEN="-test-token",  # a leading dash, as secrets.token_urlsafe sometimes gives
         DATABASE_URL=f"sqlite:///{workdir / 'rasa.db'}",
         RASA_TELEMETRY_ENABLED="false",
         META_API_BASE=fake_api,
@@ -163,7 +163,7 @@ def running_bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
     base = f"http://127.0.0.1:{env['RASA_PORT']}"
     console = f"http://127.0.0.1:{env['CONSOLE_PORT']}"
     web = f"http://127.0.0.1:{env['WEB_PORT']}"
-    ready = [f"{base}/status?token=test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health", f"{console}/login",
+    ready = [f"{base}/status?token=-test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health", f"{console}/login",
              f"{web}/health"]
     with serving([str(ROOT / "scripts" / "serve")], env, workdir, ready):
-        yield RunningBot(base, "test-token", workdir / "rasa.db", console, web, int(env["FAKE_API_PORT"]))
+        yield RunningBot(base, "-test-token", workdir / "rasa.db", console, web, int(env["FAKE_API_PORT"]))

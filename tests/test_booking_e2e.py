@@ -162,9 +162,9 @@ def cliniko_bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -
         env = {**server_env(workdir), "CLINIC_CONFIG": str(clinic_file), "CLINIKO_API_KEY": API_KEY,
                "CLINIKO_BASE_URL": fake.base}
         base = f"http://127.0.0.1:{env['RASA_PORT']}"
-        ready = [f"{base}/status?token=test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health"]
+        ready = [f"{base}/status?token=-test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health"]
         with serving([str(ROOT / "scripts" / "serve")], env, workdir, ready):
-            yield RunningBot(base, "test-token", workdir / "rasa.db", f"http://127.0.0.1:{env['CONSOLE_PORT']}"), fake
+            yield RunningBot(base, "-test-token", workdir / "rasa.db", f"http://127.0.0.1:{env['CONSOLE_PORT']}"), fake
 
 
 def test_book_move_and_cancel_in_cliniko_over_rest(cliniko_bot: tuple[RunningBot, Any]) -> None:

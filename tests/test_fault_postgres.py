@@ -219,10 +219,10 @@ def servers(trained_model: Path, postgres: OwnPostgres, tmp_path_factory: pytest
     env.update(DATABASE_URL=postgres.url, ACTION_SERVER_URL=stand_in.url, TURN_TIMEOUT_SECONDS=str(TURN_TIMEOUT))
     base, console = f"http://127.0.0.1:{env['RASA_PORT']}", f"http://127.0.0.1:{env['CONSOLE_PORT']}"
     action_health = f"http://127.0.0.1:{env['ACTION_PORT']}/health"
-    ready = [f"{base}/status?token=test-token", action_health, f"{console}/login"]
+    ready = [f"{base}/status?token=-test-token", action_health, f"{console}/login"]
     try:
         with serving([str(ROOT / "scripts" / "serve")], env, workdir, ready):
-            bot = RunningBot(base, "test-token", workdir / "unused.db", console)
+            bot = RunningBot(base, "-test-token", workdir / "unused.db", console)
             yield Servers(bot, postgres, stand_in, action_health, workdir / "serve.log")
     finally:
         stand_in.released.set()
@@ -244,7 +244,7 @@ def test_the_database_stopping_mid_conversation_costs_one_apology_and_no_answere
         status, replies, _ = servers.post(other, "hello")  # a new patient is not greeted as if all were well
         assert status == 200
         assert_apology(" ".join(r.get("text", "") for r in replies))
-        assert ok(f"{servers.bot.base}/status?token=test-token")  # the server is still up
+        assert ok(f"{servers.bot.base}/status?token=-test-token")  # the server is still up
     finally:
         servers.postgres.start()
 
@@ -304,7 +304,7 @@ def test_a_killed_server_is_restarted_and_the_conversation_goes_on(servers: Serv
     sender = f"kill-{uuid.uuid4().hex[:8]}"
     servers.answered(sender, STORY)
     answered = [STORY]
-    health = {"action server": servers.action_health, "rasa": f"{servers.bot.base}/status?token=test-token"}[name]
+    health = {"action server": servers.action_health, "rasa": f"{servers.bot.base}/status?token=-test-token"}[name]
     console = f"{servers.bot.console}/login"
 
     before = servers.pids(name)

@@ -37,12 +37,12 @@ def bot_without_action_server(trained_model: Path, tmp_path_factory: pytest.Temp
     env = server_env(workdir)
     env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{env['ACTION_PORT']}/webhook"
     rasa = str(Path(sys.executable).with_name("rasa"))
-    command = [rasa, "run", "--model", str(trained_model), "--enable-api", "--auth-token", "test-token",
+    command = [rasa, "run", "--model", str(trained_model), "--enable-api", "--auth-token=-test-token",
                "--interface", "127.0.0.1", "--port", env["RASA_PORT"], "--credentials", "credentials.yml",
                "--endpoints", "endpoints.yml"]
     base = f"http://127.0.0.1:{env['RASA_PORT']}"
-    with serving(command, env, workdir, [f"{base}/status?token=test-token"]):
-        yield RunningBot(base, "test-token", workdir / "rasa.db", console="")
+    with serving(command, env, workdir, [f"{base}/status?token=-test-token"]):
+        yield RunningBot(base, "-test-token", workdir / "rasa.db", console="")
 
 
 def test_a_down_action_server_gets_an_apology_with_the_phone_number(bot_without_action_server: RunningBot) -> None:

@@ -23,12 +23,12 @@ from tests.console.fixtures import PASSWORD, csrf_in
 def handoff_bot(workdir: Path) -> Iterator[tuple[RunningBot, FakeApi]]:
     env = {**server_env(workdir), "HANDOFF_MODE": "always", "HANDOFF_POLL_SECONDS": "0.2"}
     base, console, web = (f"http://127.0.0.1:{env[name]}" for name in ("RASA_PORT", "CONSOLE_PORT", "WEB_PORT"))
-    ready = [f"{base}/status?token=test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health", f"{console}/login",
+    ready = [f"{base}/status?token=-test-token", f"http://127.0.0.1:{env['ACTION_PORT']}/health", f"{console}/login",
              f"{web}/health"]
     api, server = serve(int(env["FAKE_API_PORT"]))
     try:
         with serving([str(ROOT / "scripts" / "serve")], env, workdir, ready):
-            yield RunningBot(base, "test-token", workdir / "rasa.db", console, web, int(env["FAKE_API_PORT"])), api
+            yield RunningBot(base, "-test-token", workdir / "rasa.db", console, web, int(env["FAKE_API_PORT"])), api
     finally:
         server.shutdown()
         server.server_close()
