@@ -13,7 +13,7 @@ from tests.conftest import ROOT, RunningBot
 def test_one_simulated_patient_for_five_seconds_gives_a_full_report(running_bot: RunningBot, tmp_path: Path) -> None:
     report = tmp_path / "bench.json"
     run = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark-chat"), "--base", running_bot.base,
-                          "--token", running_bot.token, "--users", "1", "--seconds", "5", "--warmup", "3",
+                          f"--token={running_bot.token}", "--users", "1", "--seconds", "5", "--warmup", "3",
                           "--json", str(report)], capture_output=True, text=True, timeout=90, check=True)
     [level] = json.loads(report.read_text())["results"]
     assert (level["bot"], level["users"]) == ("knee-triage", 1)

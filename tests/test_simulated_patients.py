@@ -23,7 +23,7 @@ SIMULATE = SHARED_EVAL / "simulate.py"
 
 def simulate(bot: RunningBot, vignettes: Path, phrases: Path) -> dict:
     result = subprocess.run([sys.executable, str(SIMULATE), str(vignettes), str(phrases), "--base", bot.base,
-                             "--token", bot.token, "--workers", "2"],
+                             f"--token={bot.token}", "--workers", "2"],
                             capture_output=True, text=True, timeout=600, check=True)
     return json.loads(result.stdout.strip().splitlines()[-2])
 

@@ -105,7 +105,7 @@ def serving(project: Path) -> Iterator[StockBot]:
     base = f"http://127.0.0.1:{port}"
     with (project / "server.log").open("w") as out:
         process = subprocess.Popen(
-            [str(RASA), "run", "--enable-api", "--auth-token", token, "--interface", "127.0.0.1", "--port", str(port),
+            [str(RASA), "run", "--enable-api", f"--auth-token={token}", "--interface", "127.0.0.1", "--port", str(port),
              "--model", "models", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
             cwd=project, env=server_env(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)  # its own group: Ctrl-C reaches this script, which stops it below
