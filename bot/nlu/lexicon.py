@@ -200,6 +200,10 @@ def expand_groups(phrase: str) -> list[str]:
 
 def compile_phrase(phrase: str, norms: Norms, fillers: list[str], stops: list[str]) -> list[list[TokenSpec]]:
     """All Matcher patterns for one lexicon phrase."""
+    words = phrase.split()
+    if words and (_GAP.match(words[0]) or _GAP.match(words[-1])):
+        # a gap at an end matches nothing more; usually an unquoted " #" that YAML read as a comment
+        raise LexiconError(f"a gap cannot start or end a phrase: {phrase!r} (quote phrases with ' # ')")
     patterns = []
     for variant in expand_groups(phrase):
         pattern: list[TokenSpec] = []
