@@ -45,6 +45,7 @@ def context_of(text: str, key: str, value: Any = True) -> set[str]:
     ("just in case it gives way, should I wear a brace", "giving_way", True, "hypothetical"),
     ("my calf was sore last week but it's fine now", "calf_swelling", True, "finished"),
     ("it locked up last month, not now", "locking", True, "finished"),
+    ("I couldn't put weight on it for a day but that settled", "cannot_bear_weight", True, "finished"),
     ("I think my calf might be swollen?", "calf_swelling", True, "hedged"),
 ])
 def test_a_finding_in_context_is_not_stated(text: str, key: str, value: Any, kind: str) -> None:

@@ -310,6 +310,17 @@ def test_a_knee_operation_years_ago_is_not_recent() -> None:
     lacks("knee op 5 years ago, now it clicks", "recent_surgery")
 
 
+@pytest.mark.parametrize("text", ["Everyone tells me to lose weight and the knees will stop hurting",
+                                  "the doctor says I should lose some weight", "I want to lose weight"])
+def test_weight_loss_as_advice_or_a_plan_is_no_red_flag(text: str) -> None:
+    lacks(text, "night_pain_weight_loss")
+
+
+@pytest.mark.parametrize("text", ["I seem to lose weight without trying", "I've been losing weight and I don't know why"])
+def test_unexplained_weight_loss_is_a_red_flag(text: str) -> None:
+    has(text, night_pain_weight_loss=True)
+
+
 def test_a_phrase_cut_by_a_yaml_comment_is_refused() -> None:
     from bot.nlu.lexicon import LexiconError, compile_phrase
 
