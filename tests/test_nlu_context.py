@@ -71,6 +71,24 @@ def test_the_same_words_for_this_patient_now_are_stated(text: str, key: str, val
     assert got[key] == value or (isinstance(got[key], list) and value in got[key]), got
 
 
+@pytest.mark.parametrize("text,key,value", [
+    ("Why does my kneecap hurt when I kneel?", "pain_location", "front"),
+    ("what could this squishy lump on my kneecap be?", "swelling", "front_of_kneecap"),
+    ("why is my calf swollen and red?", "calf_swelling", True),
+    ("why does it click when I squat?", "clicking", True),
+])
+def test_a_question_about_my_own_symptom_states_it(text: str, key: str, value: Any) -> None:
+    assert extract(text)[key] == value
+
+
+@pytest.mark.parametrize("text,key", [
+    ("is my calf swollen?", "calf_swelling"), ("what if it locks?", "locking"),
+    ("what does it mean if my knee gives way?", "giving_way"), ("what could cause a knee to give way?", "giving_way"),
+])
+def test_a_question_whether_or_about_knees_in_general_states_nothing(text: str, key: str) -> None:
+    assert key not in extract(text)
+
+
 def test_a_history_of_cancer_counts_however_long_ago() -> None:
     assert extract("I had cancer years ago")["night_pain_weight_loss"] is True
 

@@ -190,14 +190,22 @@ def test_habitual_popping_is_clicking_not_an_injury_pop() -> None:
 @pytest.mark.parametrize("text", [
     "upped my mileage", "started couch to 5k", "new shoes", "joined a running club", "training for a marathon",
     "I took up netball", "switched from grass to concrete", "I've been ramping up my training",
+    "I've started cycling to work", "did my first sportive on saturday", "suddenly rode twice my usual distance",
+    "I walked much further than usual on holiday", "I've only been hill training for two weeks",
+    "my mates roped me into a half marathon", "went from the gym treadmill to road running", "too much too soon",
 ])
 def test_training_change(text: str) -> None:
     has(text, training_change=True)
 
 
+@pytest.mark.parametrize("text", ["it started hurting last week", "it hurts more than usual today",
+                                  "the pain started suddenly", "it's swollen a lot more today"])
+def test_more_pain_or_a_start_of_pain_is_no_training_change(text: str) -> None:
+    lacks(text, "training_change")
+
+
 def test_training_unchanged() -> None:
     has("nothing's changed in my training", training_change=False)
-    lacks("it started hurting last week", "training_change")
 
 
 @pytest.mark.parametrize("text,value", [
@@ -316,7 +324,8 @@ def test_weight_loss_as_advice_or_a_plan_is_no_red_flag(text: str) -> None:
     lacks(text, "night_pain_weight_loss")
 
 
-@pytest.mark.parametrize("text", ["I seem to lose weight without trying", "I've been losing weight and I don't know why"])
+@pytest.mark.parametrize("text", ["I seem to lose weight without trying",
+                                  "I've been losing weight and I don't know why"])
 def test_unexplained_weight_loss_is_a_red_flag(text: str) -> None:
     has(text, night_pain_weight_loss=True)
 

@@ -17,6 +17,10 @@ from bot.triage.vocabulary import ANSWERS
 NEGATION_WINDOW = 5  # words between a negation cue and what it negates (NegEx uses 5)
 HEDGE_WINDOW = 6
 UNTIL = {"until", "till", "til", "untill"}
+# A question that asks about a symptom the patient has ("why does my kneecap hurt when I bend it?",
+# "what could this lump on my kneecap be?") states it; one that asks whether ("is my calf swollen?",
+# "what if it locks?") does not.
+PRESUPPOSING = {"why", "what", "whats", "where"}
 
 
 def mark(a: Analysis) -> None:
@@ -59,12 +63,19 @@ def void(a: Analysis, start: int, end: int, list_key: bool) -> bool:
 def hedged(a: Analysis, start: int, end: int) -> bool:
     c = a.clause[start]
     if c in a.questions:
-        return True
+        return not presupposes(a, c)
     if any(e <= start and a.clause[s] == c and start - e <= HEDGE_WINDOW for s, e in a.spans("hedge")):
         return True
     if any(start < s and e <= end for s, e in a.spans("hedge")):
         return True  # a hedge inside the phrase's gap: "my foot might be numb"
     return any(s >= end and a.clause[s] == c and s - end <= 3 for s, _ in a.spans("hedge_after"))
+
+
+def presupposes(a: Analysis, clause: int) -> bool:
+    """A question clause opening with why/what/where about the patient's own body, with no "if" in it."""
+    words = [a.doc[t].norm_ for t, c in enumerate(a.clause) if c == clause and not a.doc[t].is_punct]
+    own = any(a.clause[s] == clause for name in ("first_person", "own_body") for s, _ in a.spans(name))
+    return bool(words) and words[0] in PRESUPPOSING and "if" not in words and own
 
 
 def _negated_inside(a: Analysis, hit: Hit, list_key: bool) -> bool:
