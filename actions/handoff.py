@@ -1,4 +1,5 @@
-""""Talk to a person": the console's live queue in opening hours, the call-back route otherwise."""
+""""Talk to a person": the console's live queue in opening hours, the call-back route otherwise (and when
+nobody took the patient's last chat in time, within the hour: bot.handoff.unstaffed.nobody_free_lately)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.clinic import clinic
-from bot.handoff import queue
+from bot.handoff import queue, unstaffed
 from bot.handoff.availability import live_hand_off
 from bot.handoff.wording import say
 from bot.store.db import session_scope
@@ -31,12 +32,16 @@ class ActionHandOff(Action):
         if live_hand_off(details, channel):
             try:
                 with session_scope() as session:
-                    queue.request(session, tracker.sender_id, channel or "")
+                    # Nobody was free a moment ago ("call me back" after the time-out): the call-back route.
+                    queued = not unstaffed.nobody_free_lately(session, tracker.sender_id)
+                    if queued:
+                        queue.request(session, tracker.sender_id, channel or "")
             except Exception as error:  # no queue to join: the call-back route still reaches the team
                 logger.error("hand-off: queueing failed with %s", type(error).__name__)
             else:
-                dispatcher.utter_message(text=say("waiting", details))
-                return [SlotSet("handoff_route", "live"), *_leave_the_questions(tracker)]
+                if queued:
+                    dispatcher.utter_message(text=say("waiting", details))
+                    return [SlotSet("handoff_route", "live"), *_leave_the_questions(tracker)]
         return [SlotSet("handoff_route", "callback"), *_leave_the_questions(tracker)]
 
 

@@ -1,8 +1,10 @@
 """Live hand-off with the real servers (scripts/serve): a patient on the widget in Chromium, on Messenger,
-WhatsApp and Twilio (fake platform APIs), and staff in the console. Roles and the audit log too."""
+WhatsApp and Twilio (fake platform APIs), and staff in the console. Roles and the audit log too; a chat
+nobody takes, a patient who starts over, and a widget that was away while the replies went."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from bot.store.db import session_scope
 from bot.store.models import AuditEntry, Case, Handoff
 from tests.channels.fake_api import FakeApi
-from tests.channels.handoff import Staff, case_of, handoff_bot, live_handoff
+from tests.channels.handoff import Staff, back_again, backdate, case_of, handoff_bot, live_handoff, wait_sent
 from tests.channels.webhooks import (
     messenger_batch,
     messenger_text,
@@ -26,6 +28,7 @@ from tests.channels.webhooks import (
     wa_text,
     whatsapp_webhook,
 )
+from tests.channels.widget_client import widget_client
 from tests.conftest import ARTIFACTS, CHANNEL_SECRETS, RunningBot
 from tests.console.fixtures import PASSWORD, add_users
 
@@ -299,3 +302,144 @@ def test_roles_and_audit(bot: RunningBot, api: FakeApi) -> None:
     log = admin.http.get(f"{bot.console}/admin/audit", timeout=10).text
     assert "handoff take" in log and "handoff close" in log
     assert alex.http.get(f"{bot.console}/admin/audit", allow_redirects=False, timeout=10).status_code == 403
+
+
+# ---- nobody free, starting over, a widget that was away ----------------------------------------------
+
+NOBODY_FREE = "Sorry, nobody from the team at Riverside Physiotherapy is free to chat right now."
+
+
+def test_a_chat_nobody_takes_is_moved_to_call_back(bot: RunningBot, api: FakeApi) -> None:
+    sender = psid()
+
+    def patient(text: str) -> None:
+        assert post_meta(bot, "messenger", messenger_batch(messenger_text(sender, text))).status_code == 200
+
+    patient(ASK)
+    wait_for_text(api, sender, WAITING)
+    handoff, case = live_handoff(bot, sender), case_of(bot, sender)
+    sam = Staff(bot.console, "sam")
+    queue_page = sam.http.get(f"{bot.console}/live", timeout=10).text
+    assert f"#{case} " in queue_page and "moves to call back at" in queue_page  # the default wait, 180 s
+
+    backdate(bot, handoff.id, 181)  # three minutes on, nobody has taken it; the patient types nothing
+    texts = wait_for_text(api, sender, NOBODY_FREE)
+    told = next(t for t in texts if NOBODY_FREE in t)
+    assert 'say "call me back"' in told and told.endswith("If it gets worse, call 999.")
+    assert live_handoff(bot, sender).status == "callback"
+
+    queue_page = sam.http.get(f"{bot.console}/live", timeout=10).text
+    now, ended = queue_page.split('id="ended-title"')
+    assert f"#{case} " not in now  # off the waiting list ...
+    assert re.search(rf'Conversation #{case}</a> · messenger ·\s*<span class="badge callback">Call back</span>', ended)
+    chat_page = sam.http.get(f"{bot.console}/live/{case}", timeout=10).text
+    assert "Nobody took it within 3 minutes: moved to call back" in chat_page and "Take this chat" not in chat_page
+    late = sam.post(f"/live/{case}/take")
+    assert late.status_code == 409 and "use Take over on the conversation's page" in late.json()["error"]
+    [(who, action, detail)] = audit_actions(bot, sender)
+    assert (who, action) == ("(nobody free)", "handoff_close")
+    assert re.fullmatch(rf"live chat {handoff.id}: nobody took it within 18\d s, moved to call back", detail)
+
+    case_page = sam.http.get(f"{bot.console}/cases/{case}", timeout=10).text
+    assert "Nobody took it within 3 minutes: moved to call back (the patient was told)" in case_page
+    [record] = sam.http.get(f"{bot.console}/cases/{case}/export.json", timeout=10).json()["handoffs"]
+    assert (record["id"], record["outcome"], record["taken_by"], record["ended_by"]) == (handoff.id, "call back",
+                                                                                        None, None)
+    assert [(s["by"], s["step"]) for s in record["steps"]] == [("(patient)", "asked for a person"),
+                                                               ("(nobody free)", "moved to call back")]
+    assert record["messages"] == {"from_patient": 0, "staff_replies": 0, "notices": 1}
+
+    # "call me back": the call-back route takes the details, and the queue that had nobody is not tried again.
+    before = len(api.to(sender))
+    patient("call me back")
+    texts = wait_for_text(api, sender, "first name", seconds=30)
+    assert "Of course, I'll ask someone from the clinic to call you." in texts[before:]
+    with session_scope(bot.database_url) as db:
+        assert db.execute(select(Handoff.id).where(Handoff.conversation_id == sender)).scalars().all() == [handoff.id]
+
+
+def test_starting_over_on_whatsapp_ends_the_live_chat(bot: RunningBot, api: FakeApi) -> None:
+    sender = wa_number()
+
+    def patient(text: str) -> None:
+        assert post_meta(bot, "whatsapp", whatsapp_webhook(messages=[wa_text(sender, text)])).status_code == 200
+
+    patient(ASK)
+    wait_for_text(api, sender, WAITING)
+    case = case_of(bot, sender)
+    alex = Staff(bot.console, "alex")
+    assert alex.post(f"/live/{case}/take").ok
+    wait_for_text(api, sender, "Alex from Riverside Physiotherapy has joined the chat.")
+    patient("start over")
+    wait_for_text(api, sender, "No problem, let's start again.", seconds=30)  # the assistant, from the start
+    handoff = live_handoff(bot, sender)
+    assert (handoff.status, handoff.ended_by) == ("restarted", None)
+    page = alex.http.get(f"{bot.console}/live/{case}", timeout=10).text
+    assert "Chat closed: the patient started over" in page and 'id="reply-form"' not in page
+    assert alex.post(f"/live/{case}/reply", text="are you still there?").status_code == 409
+    assert audit_actions(bot, sender)[-1] == ("(patient)", "handoff_close",
+                                              f"live chat {handoff.id}: the patient started over")
+
+
+def test_a_widget_that_was_away_gets_the_replies_it_missed(bot: RunningBot) -> None:
+    session = uuid.uuid4().hex
+    with widget_client(bot) as widget:
+        assert widget.request_session(session) == session
+        assert any(WAITING in t for t in widget.say(ASK, session))
+    # The widget has gone (a closed tab, a lost connection) when Sam takes the chat and replies.
+    handoff, case = live_handoff(bot, session), case_of(bot, session)
+    sam = Staff(bot.console, "sam")
+    assert sam.post(f"/live/{case}/take").ok
+    assert sam.post(f"/live/{case}/reply", text="Sorry for the wait. How can I help?").ok
+    joined, replied = wait_sent(bot, handoff.id, 2)
+
+    with widget_client(bot) as widget:
+        missed = back_again(widget, session, seen=0)
+        assert [(m["message_id"], m["text"], m.get("sender_name")) for m in missed] == [
+            (joined, f"{SAM} has joined the chat.", None), (replied, "Sorry for the wait. How can I help?", SAM)]
+        assert back_again(widget, session, seen=replied) == []  # what it has shown is not sent again
+        assert back_again(widget, uuid.uuid4().hex, seen=0) == []  # nor anybody else's
+    with widget_client(bot) as widget:  # a widget from before the numbering says nothing: gets nothing again
+        assert widget.request_session(session) == session
+        time.sleep(1)
+        assert widget.replies == []
+    sam.post(f"/live/{case}/close")
+
+
+def test_in_chromium_the_widget_catches_up_and_start_over_ends_the_chat(bot: RunningBot, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 420, "height": 800}, locale="en-GB")
+    patient = context.new_page()
+    patient.goto(bot.web + "/")
+    patient.get_by_role("button", name="Chat about your knee").click()
+    expect(patient.locator(".kc-log")).to_contain_text("not a diagnosis", timeout=30_000)
+    patient_says(patient, ASK)
+    expect(patient.locator(".kc-log")).to_contain_text(WAITING, timeout=30_000)
+    session = patient.evaluate("window.KneeChat.session()")
+    patient.close()  # the patient leaves the page while waiting
+
+    handoff, case = live_handoff(bot, session), case_of(bot, session)
+    sam = Staff(bot.console, "sam")
+    assert sam.post(f"/live/{case}/take").ok
+    assert sam.post(f"/live/{case}/reply", text="Sorry for the wait, Sam here. How can I help?").ok
+    wait_sent(bot, handoff.id, 2)
+
+    patient = context.new_page()
+    patient.goto(bot.web + "/")  # back on the site: the chat opens where it was and catches up
+    staff = patient.locator(".kc-staff")
+    expect(staff.last).to_contain_text("Sam here. How can I help?", timeout=30_000)
+    expect(staff.last.locator(".kc-sender")).to_have_text(SAM)
+    expect(patient.locator(".kc-log")).to_contain_text(f"{SAM} has joined the chat.")
+    patient.reload()
+    expect(staff).to_have_count(1, timeout=10_000)  # kept, and not shown twice
+    time.sleep(1)
+    expect(staff).to_have_count(1)
+    patient.screenshot(path=str(ARTIFACTS / "handoff-4-widget-caught-up.png"))
+
+    patient.get_by_role("button", name="Start over").click()
+    deadline = time.monotonic() + 15
+    while live_handoff(bot, session).status != "restarted" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert live_handoff(bot, session).status == "restarted"
+    assert f"#{case} " not in sam.http.get(f"{bot.console}/live", timeout=10).text.split('id="ended-title"')[0]
+    assert "Chat closed: the patient started over" in sam.http.get(f"{bot.console}/live/{case}", timeout=10).text
+    context.close()

@@ -19,8 +19,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, U
 
 from bot.channels.intake import ONLY_TEXT, Intake
 from bot.clinic import ClinicConfigError, clinic
-from bot.handoff import queue
-from bot.handoff.availability import LIVE_CHANNELS
+from bot.handoff import unstaffed
+from bot.handoff.availability import LIVE_CHANNELS, wait_seconds
 from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -68,12 +68,8 @@ async def respond(on_new_message: OnNewMessage, intake: Intake, output: OutputCh
 
 
 def _hold(sender: str, text: str) -> bool:
-    with session_scope() as session:
-        handoff = queue.live_for(session, sender)
-        if handoff is None:
-            return False
-        queue.record_patient(session, handoff, text)
-        return True
+    with session_scope() as session:  # also: "start over" ends the chat, a wait that ran out is timed out
+        return unstaffed.hold(session, sender, text, clinic(), wait_seconds())
 
 
 async def held_for_staff(sender: str, text: str, channel: str) -> bool:

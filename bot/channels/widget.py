@@ -11,6 +11,9 @@
 - Messages: whatever a client emits is read through bot.channels.intake (text cleaned, length
   limited, anything but text answered with "only text"); `metadata` is ignored; every message
   gets an answer (bot.channels.never_silent).
+- Live hand-off (bot.handoff): staff replies and notices carry their number (`message_id`); a widget
+  that connects again sends the last one it showed (`seen` in `session_request`) and gets what it
+  missed while it was away. "Start over" (a new session on the same socket) ends a live chat.
 
 The channel keeps the name "socketio", so the URL and the recorded input channel stay the same.
 """
@@ -31,6 +34,13 @@ from bot.channels.never_silent import Counted, OnNewMessage, respond
 from bot.handoff import outbox
 
 SESSION_KEY = "conversation"  # in python-socketio's per-socket session: the conversation it was confirmed into
+
+
+def hand_off_payload(text: str, sender_name: str | None, message_id: int) -> dict[str, Any]:
+    message: dict[str, Any] = {"text": text, "message_id": message_id}
+    if sender_name:
+        message["sender_name"] = sender_name
+    return message
 
 
 class WidgetOutput(Counted, SocketIOOutput):
@@ -73,6 +83,7 @@ class WidgetSocketIOInput(SocketIOInput):
             if self.session_persistence:
                 if previous and previous != session_id:
                     await awaited(sio.leave_room(sid, previous, namespace=namespace))  # "Start over"
+                    await outbox.started_over(previous)
                 await awaited(sio.enter_room(sid, session_id, namespace=namespace))
             with contextlib.suppress(KeyError):  # the socket has gone
                 await sio.save_session(sid, {SESSION_KEY: session_id}, namespace=namespace)
@@ -82,7 +93,12 @@ class WidgetSocketIOInput(SocketIOInput):
         async def session_request(sid: str, *args: Any) -> None:
             data = args[0] if args else None
             wanted = data.get("session_id") if isinstance(data, dict) else None
-            await sio.emit("session_confirm", await confirm(sid, wanted), room=sid)
+            session_id = await confirm(sid, wanted)
+            await sio.emit("session_confirm", session_id, room=sid)
+            if self.session_persistence and session_id == wanted:  # what it missed while away, to this socket
+                for m in await outbox.missed(session_id, data.get("seen") if isinstance(data, dict) else None):
+                    await sio.emit(self.bot_message_evt, hand_off_payload(m.text, m.sender_name, m.id), room=sid,
+                                   namespace=namespace)
 
         async def handle_message(sid: str, *args: Any) -> None:
             data = args[0] if args and isinstance(args[0], dict) else {}
@@ -93,14 +109,12 @@ class WidgetSocketIOInput(SocketIOInput):
             output = WidgetOutput(sio, self.bot_message_evt)
             await respond(on_new_message, read_text(data.get("message")), output, sender, self.name())
 
-        async def hand_off_message(recipient: str, text: str, sender_name: str | None) -> None:
+        async def hand_off_message(recipient: str, text: str, sender_name: str | None, message_id: int) -> None:
             """A staff reply or hand-off notice, to the conversation's room; the widget shows the sender's name."""
-            message: dict[str, Any] = {"text": text}
-            if sender_name:
-                message["sender_name"] = sender_name
-            await sio.emit(self.bot_message_evt, message, room=recipient, namespace=namespace)
+            await sio.emit(self.bot_message_evt, hand_off_payload(text, sender_name, message_id), room=recipient,
+                           namespace=namespace)
 
-        outbox.attach(hook, self.name(), hand_off_message)
+        outbox.attach(hook, self.name(), hand_off_message, numbered=True)
         # These replace Rasa's handlers of the same events.
         sio.on("session_request", session_request, namespace=namespace)
         sio.on(self.user_message_evt, handle_message, namespace=namespace)

@@ -2,13 +2,18 @@
 
 A hand-off is `waiting` from the patient's "Talk to a person" until a member of staff takes it,
 then `taken` by them; "Hand back" makes it `returned` (the assistant answers again) and "Close"
-`closed`. Staff replies and the notices the patient gets are outgoing messages that the Rasa
-server sends on the patient's channel (bot.handoff.outbox); the patient's messages meanwhile are
-recorded here and never reach the assistant. Who took, handed back and closed is kept on the
-record (and in the audit log by the console).
+`closed`. Two endings need nobody on staff (bot.handoff.unstaffed): a chat that waits too long
+becomes `callback`, and one the patient starts over `restarted`. Staff replies and the notices the
+patient gets are outgoing messages that the Rasa server sends on the patient's channel
+(bot.handoff.outbox); the patient's messages meanwhile are recorded there and never reach the
+assistant. Who took, handed back and closed is kept on the record (and in the audit log by the
+console).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -29,6 +34,18 @@ from bot.store.models import (
 )
 
 IN, OUT = "in", "out"
+HANDOFF_CALLBACK = "callback"  # nobody took it in time: the patient was offered a call back
+HANDOFF_RESTARTED = "restarted"  # the patient started the conversation over
+
+
+class Outgoing(NamedTuple):
+    """A message for the patient, as the Rasa server sends it."""
+
+    id: int
+    channel: str
+    recipient: str  # the conversation id
+    text: str
+    sender_name: str | None  # None for a notice from the clinic
 
 
 class HandoffError(ValueError):
@@ -66,17 +83,22 @@ def _queued(session: Session, conversation_id: str, channel: str, reason: str) -
 
 def take(session: Session, handoff: Handoff, username: str, clinic: Clinic) -> Handoff:
     """Take a queued chat, or take it over from a colleague; the patient is told who joined."""
+    _current(session, handoff)
+    if handoff.status == HANDOFF_CALLBACK:
+        raise HandoffError("Nobody took this chat in time: the patient was told nobody is free and offered a call "
+                           "back. To write to them now, use Take over on the conversation's page.")
     if not handoff.live:
         raise HandoffError("This chat has ended.")
     if handoff.status == HANDOFF_TAKEN and handoff.taken_by == username:
         return handoff
     handoff.status, handoff.taken_by, handoff.taken_at = HANDOFF_TAKEN, username, utcnow()
-    _notice(session, handoff, wording.say("joined", clinic, username))
+    notify(session, handoff, wording.say("joined", clinic, username))
     return handoff
 
 
 def reply(session: Session, handoff: Handoff, username: str, text: str, clinic: Clinic) -> HandoffMessage:
     """A staff reply, sent to the patient as "Sam from Riverside Physiotherapy"."""
+    _current(session, handoff)
     if not handoff.live:
         raise HandoffError("This chat has ended: the patient can no longer get replies here.")
     if handoff.status != HANDOFF_TAKEN or handoff.taken_by != username:
@@ -103,13 +125,20 @@ def close(session: Session, handoff: Handoff, username: str, clinic: Clinic) -> 
 
 
 def _end(session: Session, handoff: Handoff, username: str, status: str, notice: str) -> Handoff:
+    _current(session, handoff)
     if not handoff.live:
         raise HandoffError("This chat has already ended.")
     if handoff.status == HANDOFF_TAKEN and handoff.taken_by != username:
         raise HandoffError("Someone else has this chat: take it first.")
     handoff.status, handoff.ended_by, handoff.ended_at = status, username, utcnow()
-    _notice(session, handoff, notice)
+    notify(session, handoff, notice)
     return handoff
+
+
+def _current(session: Session, handoff: Handoff) -> None:
+    """Read the record again, locked until the commit (PostgreSQL): the chat may have timed out, or the patient
+    started over, since the page loaded it; a take must not bring an ended chat back to life."""
+    session.refresh(handoff, with_for_update=True)
 
 
 def record_patient(session: Session, handoff: Handoff, text: str) -> HandoffMessage:
@@ -119,7 +148,8 @@ def record_patient(session: Session, handoff: Handoff, text: str) -> HandoffMess
     return message
 
 
-def _notice(session: Session, handoff: Handoff, text: str) -> None:
+def notify(session: Session, handoff: Handoff, text: str) -> None:
+    """A notice to the patient from the clinic (no sender's name), for the outbox to send."""
     session.add(HandoffMessage(handoff_id=handoff.id, direction=OUT, text=text, at=utcnow()))
     session.flush()
 
@@ -150,10 +180,9 @@ def messages_after(session: Session, conversation_id: str, after_id: int) -> lis
                                 .order_by(HandoffMessage.id)).scalars())
 
 
-def claim_outgoing(session: Session, channels: tuple[str, ...], limit: int = 50) -> list[tuple[str, str, str,
-                                                                                              str | None]]:
+def claim_outgoing(session: Session, channels: tuple[str, ...], limit: int = 50) -> list[Outgoing]:
     """Outgoing messages not yet sent on these channels, each claimed (marked sent) before it goes, so two
-    Rasa processes never send one twice: (channel, conversation id, text, sender name), oldest first."""
+    Rasa processes never send one twice; oldest first."""
     rows = session.execute(
         select(HandoffMessage.id, Handoff.channel, Handoff.conversation_id, HandoffMessage.text,
                HandoffMessage.sender_name)
@@ -162,10 +191,23 @@ def claim_outgoing(session: Session, channels: tuple[str, ...], limit: int = 50)
                Handoff.channel.in_(channels))
         .order_by(HandoffMessage.id).limit(limit)).all()
     claimed = []
-    for message_id, channel, conversation_id, text, sender_name in rows:
-        won = session.execute(update(HandoffMessage).where(HandoffMessage.id == message_id,
+    for row in rows:
+        won = session.execute(update(HandoffMessage).where(HandoffMessage.id == row.id,
                                                            HandoffMessage.delivered_at.is_(None))
                               .values(delivered_at=utcnow())).rowcount
         if won:
-            claimed.append((channel, conversation_id, text, sender_name))
+            claimed.append(Outgoing(*row))
     return claimed
+
+
+def sent_after(session: Session, conversation_id: str, after_id: int, since: datetime) -> list[Outgoing]:
+    """What was sent to the conversation after the message `after_id`, since `since`: a widget that was away
+    (a closed tab, a lost connection) asks for what it missed when it connects again."""
+    rows = session.execute(
+        select(HandoffMessage.id, Handoff.channel, Handoff.conversation_id, HandoffMessage.text,
+               HandoffMessage.sender_name)
+        .join(Handoff, Handoff.id == HandoffMessage.handoff_id)
+        .where(Handoff.conversation_id == conversation_id, HandoffMessage.direction == OUT,
+               HandoffMessage.id > after_id, HandoffMessage.delivered_at.is_not(None), HandoffMessage.at >= since)
+        .order_by(HandoffMessage.id).limit(50)).all()
+    return [Outgoing(*row) for row in rows]

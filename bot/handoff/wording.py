@@ -28,6 +28,25 @@ def say(key: str, clinic: Clinic, staff: str = "", **extra: str) -> str:
                                 phone=clinic.phone, emergency=clinic.emergency_number, **extra)
 
 
+def timed_out(clinic: Clinic, level: str | None) -> str:
+    """Nobody took the chat: the call-back route, with that route's own advice for the triage level so far;
+    an emergency is never offered a call back (the booking form would refuse it too)."""
+    if level == "emergency":
+        return say("timed_out_emergency", clinic)
+    return say("timed_out", clinic, safety=safety_line(clinic, level))
+
+
+def safety_line(clinic: Clinic, level: str | None) -> str:
+    """What the call-back route's confirmation says to do meanwhile (bot/booking/texts.yml), by triage level."""
+    from bot.booking import wording as booking  # the booking catalogue, checked when it loads
+
+    if level == "urgent":
+        from bot.dialogue import urgent_escalation  # the assistant's modules: only for an urgent case
+
+        return booking.text("after_urgent", urgent_care=clinic.urgent_care, escalation=urgent_escalation(clinic))
+    return booking.text("after_routine", emergency_number=clinic.emergency_number)
+
+
 def sender_name(clinic: Clinic, staff: str) -> str:
     return say("sender_name", clinic, staff)
 

@@ -1,5 +1,6 @@
 """A bot of its own for the hand-off tests (HANDOFF_MODE=always, so a person is offered at any hour),
-the fake platform API beside it, and a member of staff driving the console over HTTP."""
+the fake platform API beside it, a member of staff driving the console over HTTP, and a widget that
+went away and comes back."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import requests
 from sqlalchemy import select
 
 from bot.store.db import session_scope
-from bot.store.models import Case, Handoff
+from bot.store.models import Case, Handoff, HandoffMessage
 from tests.channels.fake_api import FakeApi, serve
+from tests.channels.widget_client import WidgetClient
 from tests.conftest import ROOT, RunningBot, server_env, serving
 from tests.console.fixtures import PASSWORD, csrf_in
 
@@ -85,3 +88,39 @@ def case_of(bot: RunningBot, conversation_id: str) -> int:
     """The conversation's number in the console (its live chat is /live/<number>)."""
     with session_scope(bot.database_url) as session:
         return session.execute(select(Case.id).where(Case.conversation_id == conversation_id)).scalar_one()
+
+
+def backdate(bot: RunningBot, handoff_id: int, seconds: float) -> None:
+    """As if the chat had been waiting `seconds` longer: the Rasa server's next check sees it overdue."""
+    with session_scope(bot.database_url) as session:
+        handoff = session.get(Handoff, handoff_id)
+        handoff.requested_at -= timedelta(seconds=seconds)
+
+
+def wait_sent(bot: RunningBot, handoff_id: int, count: int, seconds: float = 10) -> list[int]:
+    """The numbers of the chat's messages to the patient once `count` have gone out (to a widget or not)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with session_scope(bot.database_url) as session:
+            sent = session.execute(select(HandoffMessage.id).where(
+                HandoffMessage.handoff_id == handoff_id, HandoffMessage.direction == "out",
+                HandoffMessage.delivered_at.is_not(None)).order_by(HandoffMessage.id)).scalars().all()
+        if len(sent) >= count or time.monotonic() > deadline:
+            assert len(sent) >= count, f"only {len(sent)} of {count} messages went out"
+            return list(sent)
+        time.sleep(0.2)
+
+
+def back_again(client: WidgetClient, session_id: str, seen: int, quiet: float = 1.5) -> list[dict]:
+    """The widget connects again into its conversation, saying the last team message it showed: what it gets."""
+    with client.changed:
+        client.confirmed.clear()
+        client.replies.clear()
+    client.sio.emit("session_request", {"session_id": session_id, "seen": seen})
+    with client.changed:
+        assert client.changed.wait_for(lambda: client.confirmed, timeout=10), "no session_confirm"
+        count = -1
+        while len(client.replies) != count:  # until `quiet` seconds pass without another
+            count = len(client.replies)
+            client.changed.wait_for(lambda: len(client.replies) != count, timeout=quiet)  # noqa: B023
+        return list(client.replies)

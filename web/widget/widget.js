@@ -6,7 +6,9 @@
  *
  * It talks to Rasa's socket.io channel (session_persistence on): the session id lives in
  * localStorage, so the conversation carries on after a reload or on another page of the site;
- * the transcript is kept there too because Rasa does not replay it. Plain JavaScript, no build;
+ * the transcript is kept there too because Rasa does not replay it. Messages from the clinic's team
+ * (a live hand-off) are numbered: on connecting again the widget says the last one it showed and gets
+ * those it missed while away. Plain JavaScript, no build;
  * socket.io-client is loaded from beside this file (served by the project, never a CDN).
  */
 (function () {
@@ -51,6 +53,7 @@
     sessionId: load("session", null) || newId(),
     transcript: load("transcript", []),
     open: load("open", false),
+    seen: load("seen", 0), // the last numbered message from the clinic's team shown here
   };
   save("session", state.sessionId);
 
@@ -195,7 +198,7 @@
     socket = window.io(config.socketUrl, {path: config.socketPath, transports: ["websocket", "polling"]});
     socket.on("connect", function () {
       connection.textContent = "";
-      socket.emit("session_request", {session_id: state.sessionId});
+      socket.emit("session_request", {session_id: state.sessionId, seen: state.seen});
     });
     socket.on("session_confirm", function (id) {
       var sid = typeof id === "string" ? id : id && id.session_id;
@@ -204,6 +207,8 @@
       pending.splice(0).forEach(emit);
     });
     socket.on("bot_uttered", function (message) {
+      var number = typeof message.message_id === "number" ? message.message_id : null;
+      if (number !== null && state.transcript.some(function (e) { return e.id === number; })) return; // sent again
       setTyping(false);
       var buttons = (message.quick_replies || message.buttons || []).map(function (b) {
         return {title: b.title, payload: b.payload};
@@ -213,6 +218,10 @@
       if (!text && !buttons.length) return;
       var entry = {from: "bot", text: text, buttons: buttons};
       if (typeof message.sender_name === "string" && message.sender_name) entry.name = message.sender_name;
+      if (number !== null) {
+        entry.id = number;
+        if (number > state.seen) { state.seen = number; save("seen", number); }
+      }
       remember(entry);
       addBubble(entry);
       showChoices(buttons);
@@ -266,12 +275,14 @@
   function startOver() {
     state.sessionId = newId();
     state.transcript = [];
+    state.seen = 0;
     pending = [];
     save("session", state.sessionId);
     save("transcript", []);
+    save("seen", 0);
     renderAll();
     setTyping(false);
-    if (socket && socket.connected) socket.emit("session_request", {session_id: state.sessionId});
+    if (socket && socket.connected) socket.emit("session_request", {session_id: state.sessionId, seen: 0});
     input.focus();
   }
 

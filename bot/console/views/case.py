@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from bot.console.auth import guarded
 from bot.console.render import refuse, render
+from bot.handoff import history as handoff_history
 from bot.handoff import queue as handoff_queue
 from bot.handoff.availability import LIVE_CHANNELS
 from bot.store import audit, cases, transcript
@@ -26,8 +27,12 @@ def _case(request: Request, case_id: int) -> Case | None:
     return request.ctx.db.get(Case, case_id)
 
 
-def _missing(request: Request) -> HTTPResponse:
-    return refuse(request, 404, "There is no such conversation. It may have been erased.")
+NO_CONVERSATION = "There is no such conversation. It may have been erased."
+
+
+def missing(request: Request, message: str = NO_CONVERSATION) -> HTTPResponse:
+    """The console's page for a conversation (or its live chat) that is not there: never saying more."""
+    return refuse(request, 404, message)
 
 
 @bp.get("/cases/<case_id:id>")
@@ -37,13 +42,15 @@ async def show(request: Request, case_id: int) -> HTTPResponse:
     sync_events(session)
     case = _case(request, case_id)
     if case is None:
-        return _missing(request)
+        return missing(request)
     audit.record(session, request.ctx.user.username, "view", case.id)
     # Bookings made in this conversation, and those it cancelled or moved (made in an earlier one)
     bookings = session.execute(select(Booking).where(or_(Booking.conversation_id == case.conversation_id,
                                                          Booking.changed_in == case.conversation_id))
                                .order_by(Booking.starts_at)).scalars().all()
-    return render(request, "case.html", case=case, messages=transcript.messages(session, case.conversation_id),
+    messages = handoff_history.with_endings(session, case.conversation_id,
+                                            transcript.messages(session, case.conversation_id))
+    return render(request, "case.html", case=case, messages=messages,
                   bookings=bookings, error=request.args.get("error"),
                   live_handoff=handoff_queue.live_for(session, case.conversation_id),
                   can_take_over=case.channel in LIVE_CHANNELS)
@@ -54,7 +61,7 @@ async def show(request: Request, case_id: int) -> HTTPResponse:
 async def add_note(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
     if case is None:
-        return _missing(request)
+        return missing(request)
     try:
         cases.add_note(request.ctx.db, case, request.ctx.user.username, request.form.get("note") or "")
     except ValueError:
@@ -68,7 +75,7 @@ async def add_note(request: Request, case_id: int) -> HTTPResponse:
 async def review(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
     if case is None:
-        return _missing(request)
+        return missing(request)
     reviewed = request.form.get("reviewed") != "no"
     cases.mark_reviewed(request.ctx.db, case, request.ctx.user.username, reviewed)
     audit.record(request.ctx.db, request.ctx.user.username, "review" if reviewed else "unreview", case.id)
@@ -80,7 +87,7 @@ async def review(request: Request, case_id: int) -> HTTPResponse:
 async def correct(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
     if case is None:
-        return _missing(request)
+        return missing(request)
     if request.form.get("agree") == "yes":  # the clinician confirms the assistant's outcome as it is
         level, condition = case.triage_level, case.top_condition
     else:
@@ -102,9 +109,10 @@ async def export_json(request: Request, case_id: int) -> HTTPResponse:
     session = request.ctx.db
     case = _case(request, case_id)
     if case is None:
-        return _missing(request)
+        return missing(request)
     audit.record(session, request.ctx.user.username, "export_json", case.id)
-    body = {**clean_data(as_dict(case)), "events": list(transcript.raw_events(session, case.conversation_id))}
+    body = {**clean_data(as_dict(case)), "events": list(transcript.raw_events(session, case.conversation_id)),
+            "handoffs": clean_data(handoff_history.export(session, case.conversation_id, case.id))}
     return HTTPResponse(json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="case-{case.id}.json"'})
 
@@ -114,7 +122,7 @@ async def export_json(request: Request, case_id: int) -> HTTPResponse:
 async def confirm_erase(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
     if case is None:
-        return _missing(request)
+        return missing(request)
     count = request.ctx.db.execute(select(func.count()).select_from(events)
                                    .where(events.c.sender_id == case.conversation_id)).scalar_one()
     return render(request, "erase.html", case=case, event_count=count)
@@ -125,7 +133,7 @@ async def confirm_erase(request: Request, case_id: int) -> HTTPResponse:
 async def erase(request: Request, case_id: int) -> HTTPResponse:
     case = _case(request, case_id)
     if case is None:
-        return _missing(request)
+        return missing(request)
     if request.form.get("confirm") != "erase":
         return redirect(f"/cases/{case.id}/erase", status=303)
     erased = erase_conversation(request.ctx.db, case.conversation_id)

@@ -4,13 +4,16 @@ Every member of staff can take a chat (receptionists answer them); only the pers
 replies, hands it back or closes it, and anyone can take it over from a colleague. Taking, taking
 over, handing back and closing are in the audit log; replies are kept with their author. New
 messages reach the page as server-sent events (`/live/<id>/events`), read from the database, so
-the console needs nothing from the Rasa server.
+the console needs nothing from the Rasa server. A chat nobody takes within HANDOFF_WAIT_SECONDS is
+timed out by the Rasa server, which sends the patient the notice (bot.handoff.outbox); the queue
+page shows when, and the chat then shows as "call back".
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
@@ -20,8 +23,9 @@ from sqlalchemy import select
 from bot.clinic import clinic
 from bot.console.auth import guarded
 from bot.console.render import refuse, render
-from bot.handoff import queue
-from bot.handoff.availability import LIVE_CHANNELS
+from bot.console.views.case import missing
+from bot.handoff import history, queue
+from bot.handoff.availability import LIVE_CHANNELS, wait_seconds
 from bot.handoff.wording import sender_name
 from bot.store import audit, transcript
 from bot.store.db import session_scope
@@ -32,6 +36,7 @@ bp = Blueprint("live")
 POLL_SECONDS = 0.5
 STREAM_SECONDS = 300  # then the browser reconnects (EventSource does, with Last-Event-ID)
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+NO_LIVE_CHAT = "This conversation has no live chat. It may have been erased."
 
 
 def _case_for(session, conversation_id: str) -> Case | None:
@@ -49,7 +54,11 @@ async def live_queue(request: Request) -> HTTPResponse:
     sync_events(session)
     live, ended = queue.queue(session)
     cases = {h.conversation_id: _case_for(session, h.conversation_id) for h in (*live, *ended)}
-    return render(request, "live_queue.html", live=live, ended=ended, cases=cases, snapshot=_snapshot(live))
+    wait = wait_seconds()  # the Rasa server times a waiting chat out (bot.handoff.outbox); the page says when
+    call_back_at = {h.id: h.requested_at + timedelta(seconds=wait) for h in live
+                    if wait is not None and h.status == "waiting"}
+    return render(request, "live_queue.html", live=live, ended=ended, cases=cases, snapshot=_snapshot(live),
+                  outcome=history.outcome, call_back_at=call_back_at)
 
 
 def _snapshot(live: list[Handoff]) -> str:
@@ -85,10 +94,6 @@ def _chat(request: Request, case_id: int) -> tuple[Case | None, Handoff | None]:
     return case, (queue.latest_for(request.ctx.db, case.conversation_id) if case else None)
 
 
-def _missing(request: Request) -> HTTPResponse:
-    return refuse(request, 404, "This conversation has no live chat. It may have been erased.")
-
-
 @bp.get("/live/<case_id:id>")
 @guarded("receptionist")
 async def chat(request: Request, case_id: int) -> HTTPResponse:
@@ -96,11 +101,13 @@ async def chat(request: Request, case_id: int) -> HTTPResponse:
     sync_events(session)
     case, handoff = _chat(request, case_id)
     if handoff is None:
-        return _missing(request)
+        return missing(request, NO_LIVE_CHAT)
     audit.record(session, request.ctx.user.username, "view", case.id, f"live chat {handoff.id}")
-    messages = transcript.messages(session, handoff.conversation_id)
+    messages = history.with_endings(session, handoff.conversation_id,
+                                    transcript.messages(session, handoff.conversation_id))
     last = max((m.message_id or 0 for m in messages), default=0)
     return render(request, "live_chat.html", handoff=handoff, case=case, messages=messages, last_id=last,
+                  ending=history.ending(handoff),
                   sender_name=sender_name(clinic(), request.ctx.user.username), error=request.args.get("error"))
 
 
@@ -111,7 +118,7 @@ async def chat_events(request: Request, case_id: int) -> HTTPResponse:
     chat's state changes (taken, handed back, closed, asked for again)."""
     case, handoff = _chat(request, case_id)
     if handoff is None:
-        return _missing(request)
+        return missing(request, NO_LIVE_CHAT)
     conversation_id = case.conversation_id
     raw_after = request.headers.get("last-event-id") or request.args.get("after") or "0"
     after = int(raw_after) if raw_after.isdigit() and len(raw_after) < 19 else 0
@@ -157,7 +164,7 @@ async def _act(request: Request, case_id: int, action: str) -> HTTPResponse:
     session, user = request.ctx.db, request.ctx.user
     case, handoff = _chat(request, case_id)
     if handoff is None:
-        return _missing(request)
+        return missing(request, NO_LIVE_CHAT)
     previous = handoff.taken_by
     try:
         shown = request.form.get("handoff")
@@ -217,7 +224,7 @@ async def take_over(request: Request, case_id: int) -> HTTPResponse:
     session, user = request.ctx.db, request.ctx.user
     case = session.get(Case, case_id)
     if case is None:
-        return refuse(request, 404, "There is no such conversation. It may have been erased.")
+        return missing(request)
     if case.channel not in LIVE_CHANNELS:
         return refuse(request, 409, "This conversation's channel cannot receive replies from the console.")
     handoff = queue.take_over(session, case.conversation_id, case.channel, user.username, clinic())
