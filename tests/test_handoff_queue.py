@@ -185,7 +185,7 @@ def test_a_chat_nobody_takes_moves_to_call_back(db_url: str) -> None:
         # Asking again within the hour takes the call-back route, not the queue that had nobody.
         assert unstaffed.nobody_free_lately(session, sender, now=asked + timedelta(minutes=30))
         assert not unstaffed.nobody_free_lately(session, sender, now=asked + timedelta(hours=2))
-        shown = history.with_endings(session, sender, transcript.messages(session, sender))
+        shown = transcript.messages(session, sender)
         steps = [m.text for m in shown if m.sender == "handoff"]
         assert steps == ["Asked to talk to a person",
                          "Nobody took it within 3 minutes: moved to call back (the patient was told)"]
@@ -241,8 +241,7 @@ def test_starting_over_takes_the_chat_out_of_the_queue(db_url: str, typed: str) 
             ("(patient)", "handoff_close", f"live chat {first.id}: the patient started over")]
         with pytest.raises(queue.HandoffError):
             queue.reply(session, second, "sam", "are you still there?", CLINIC)
-        steps = [m.text for m in history.with_endings(session, taken, transcript.messages(session, taken))
-                 if m.sender == "handoff"]
+        steps = [m.text for m in transcript.messages(session, taken) if m.sender == "handoff"]
         assert steps == ["Staff took over from the assistant", "Taken by sam", "Chat closed: the patient started over"]
 
 

@@ -6,10 +6,9 @@ already holds are all the patient's words it gives), so it adds no personal data
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,9 +16,6 @@ from sqlalchemy.orm import Session
 from bot.handoff.queue import HANDOFF_CALLBACK, HANDOFF_RESTARTED, IN
 from bot.handoff.unstaffed import BY_NOBODY, BY_PATIENT
 from bot.store.models import HANDOFF_CLOSED, HANDOFF_RETURNED, HANDOFF_TAKEN, AuditEntry, Handoff
-
-if TYPE_CHECKING:  # bot.store.transcript may use this module's labels
-    from bot.store.transcript import Message
 
 OUTCOMES = {"waiting": "waiting", HANDOFF_TAKEN: "with staff", HANDOFF_RETURNED: "handed back",
             HANDOFF_CLOSED: "closed", HANDOFF_CALLBACK: "call back", HANDOFF_RESTARTED: "patient started over"}
@@ -53,19 +49,6 @@ def _waited(handoff: Handoff) -> str:
     if seconds < 90:
         return f"{seconds} seconds"
     return f"{round(seconds / 60)} minutes"
-
-
-def with_endings(session: Session, conversation_id: str, messages: list[Message]) -> list[Message]:
-    """The transcript's "how it ended" lines for the endings no member of staff made (bot.store.transcript
-    knows only handed back and closed by someone)."""
-    ended = {h.id: h for h in session.execute(select(Handoff).where(
-        Handoff.conversation_id == conversation_id,
-        Handoff.status.in_((HANDOFF_CALLBACK, HANDOFF_RESTARTED)))).scalars()}
-    if not ended:
-        return messages
-    return [dataclasses.replace(m, text=ending(ended[m.handoff_id]), author="")
-            if m.sender == "handoff" and m.handoff_id in ended and m.at == ended[m.handoff_id].ended_at else m
-            for m in messages]
 
 
 def export(session: Session, conversation_id: str, case_id: int | None) -> list[dict[str, Any]]:

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.handoff import history
 from bot.store.db import from_epoch, usable_epoch
-from bot.store.models import HANDOFF_RETURNED, Handoff, events
+from bot.store.models import Handoff, events
 from bot.store.safe_text import clean_data
 
 
@@ -74,8 +75,7 @@ def handoff_messages(session: Session, conversation_id: str) -> list[Message]:
         if handoff.taken_at:
             steps.append((handoff.taken_at, f"Taken by {handoff.taken_by}", handoff.taken_by or ""))
         if handoff.ended_at:
-            ending = "Handed back to the assistant" if handoff.status == HANDOFF_RETURNED else "Chat closed"
-            steps.append((handoff.ended_at, f"{ending} by {handoff.ended_by}", handoff.ended_by or ""))
+            steps.append((handoff.ended_at, history.ending(handoff), handoff.ended_by or ""))
         items = [(at, 0, Message("handoff", clean_data(text), at, author=author, handoff_id=handoff.id))
                  for at, text, author in steps]
         for m in handoff.messages:

@@ -48,9 +48,7 @@ async def show(request: Request, case_id: int) -> HTTPResponse:
     bookings = session.execute(select(Booking).where(or_(Booking.conversation_id == case.conversation_id,
                                                          Booking.changed_in == case.conversation_id))
                                .order_by(Booking.starts_at)).scalars().all()
-    messages = handoff_history.with_endings(session, case.conversation_id,
-                                            transcript.messages(session, case.conversation_id))
-    return render(request, "case.html", case=case, messages=messages,
+    return render(request, "case.html", case=case, messages=transcript.messages(session, case.conversation_id),
                   bookings=bookings, error=request.args.get("error"),
                   live_handoff=handoff_queue.live_for(session, case.conversation_id),
                   can_take_over=case.channel in LIVE_CHANNELS)

@@ -103,8 +103,7 @@ async def chat(request: Request, case_id: int) -> HTTPResponse:
     if handoff is None:
         return missing(request, NO_LIVE_CHAT)
     audit.record(session, request.ctx.user.username, "view", case.id, f"live chat {handoff.id}")
-    messages = history.with_endings(session, handoff.conversation_id,
-                                    transcript.messages(session, handoff.conversation_id))
+    messages = transcript.messages(session, handoff.conversation_id)
     last = max((m.message_id or 0 for m in messages), default=0)
     return render(request, "live_chat.html", handoff=handoff, case=case, messages=messages, last_id=last,
                   ending=history.ending(handoff),
