@@ -11,6 +11,10 @@
 - Messages: whatever a client emits is read through bot.channels.intake (text cleaned, length
   limited, anything but text answered with "only text"); `metadata` is ignored; every message
   gets an answer (bot.channels.never_silent).
+- Replicas: with REDIS_URL set, the rooms span every Rasa replica (python-socketio's
+  AsyncRedisManager), so a staff reply sent by one reaches a widget connected to another. A
+  socket's own connection stays on one replica: the load balancer keeps each client on one
+  (engine.io's polling transport keeps its session in that process).
 
 The channel keeps the name "socketio", so the URL and the recorded input channel stay the same.
 """
@@ -25,10 +29,12 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.channels.intake import MAX_BODY, read_text, valid_sender
 from bot.channels.never_silent import Counted, OnNewMessage, respond
 from bot.handoff import outbox
+from bot.lock_store import redis_prefix, redis_url
 
 SESSION_KEY = "conversation"  # in python-socketio's per-socket session: the conversation it was confirmed into
 
@@ -40,6 +46,15 @@ class WidgetOutput(Counted, SocketIOOutput):
 async def awaited(result: Any) -> None:
     if inspect.isawaitable(result):  # python-socketio 5's AsyncServer room calls are coroutines
         await result
+
+
+def share_rooms(sio: AsyncServer) -> None:
+    """Rooms across replicas through Redis, when it is configured (before the server's first client)."""
+    url = redis_url()
+    if url:
+        manager = AsyncRedisManager(url, channel=f"{redis_prefix()}:socketio")
+        manager.set_server(sio)
+        sio.manager = manager
 
 
 class WidgetSocketIOInput(SocketIOInput):
@@ -54,6 +69,7 @@ class WidgetSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = super().blueprint(on_new_message)
+        share_rooms(self.sio)
         origins = self.allowed_origins
         # An empty list would switch the check off; with no origin configured only same-origin pages are served.
         self.sio.eio.cors_allowed_origins = "*" if "*" in origins else (origins or None)
