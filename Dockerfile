@@ -10,5 +10,7 @@ COPY . .
 # Train at build time so the container starts serving at once.
 RUN RASA_TELEMETRY_ENABLED=false .venv/bin/python -m bot.training
 ENV BIND_HOST=0.0.0.0
-EXPOSE 5005 8080
+# Every server by default; SERVERS=rasa, SERVERS=action or SERVERS=console runs one kind, as the
+# replicas of docker-compose.yml's "scaled" profile do (Rasa 5005, action server 5055, console 8080).
+EXPOSE 5005 5055 8080
 CMD ["scripts/serve"]

@@ -3,6 +3,8 @@
 Signature checks, the verify-token handshake, reading a payload whose shape is not trusted,
 sending to an API with retries, remembering which message ids were already handled (platforms
 redeliver) and the numbered-text fallback for choices a platform cannot show as buttons.
+With REDIS_URL set, the handled ids and the numbered choices are kept in Redis, shared by every
+Rasa replica (a redelivery, or the patient's "2", may reach another one); otherwise in this process.
 Nothing here logs a message's text or a sender's id: logs hold the channel, the HTTP status
 and the attempt only.
 """
@@ -21,11 +23,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+from redis import Redis, RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.intake import MAX_BODY, valid_sender
+from bot.lock_store import redis_client, redis_prefix, redis_url
 
 logger = logging.getLogger(__name__)
 
@@ -107,16 +111,46 @@ async def post_with_retries(channel: str, url: str, **kwargs: Any) -> bool:
     return False
 
 
+# How long a handled message id is remembered in Redis: WhatsApp retries a webhook for up to 7 days.
+SEEN_FOR_SECONDS = 7 * 24 * 3600
+# How long a numbered list can be answered by its number (Messenger's reply window is 24 hours).
+CHOICES_FOR_SECONDS = 24 * 3600
+
+
+def shared_redis() -> Redis | None:
+    url = redis_url()
+    return redis_client(url) if url else None
+
+
+def redis_key(kind: str, value: str) -> str:
+    """Keys hold a digest, never a sender's id (a phone number) or a platform's message id as such."""
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{redis_prefix()}:{kind}:{digest}"
+
+
+def redis_failed(what: str, error: RedisError) -> None:
+    logger.warning("webhook: Redis failed with %s; %s in this process only", type(error).__name__, what)
+
+
 class SeenIds:
-    """The last few thousand message ids handled, so a redelivered webhook is answered once."""
+    """The message ids already handled, so a redelivered webhook is answered once: in Redis
+    (SET NX, kept SEEN_FOR_SECONDS) when it is configured, else the last few thousand in this process."""
 
     def __init__(self, size: int = 5000) -> None:
         self.size = size
         self._ids: OrderedDict[str, None] = OrderedDict()
+        self._redis = shared_redis()
 
     def first_time(self, message_id: str | None) -> bool:
         if not message_id:
             return True
+        if self._redis is not None:
+            try:
+                # The id is claimed before the message is handled: a redelivery that arrives meanwhile, at
+                # any replica, is not handled a second time.
+                return bool(self._redis.set(redis_key("seen", message_id), 1, nx=True, ex=SEEN_FOR_SECONDS))
+            except RedisError as error:  # better a possible repeat than a patient's message dropped
+                redis_failed("redeliveries are spotted", error)
         if message_id in self._ids:
             return False
         self._ids[message_id] = None
@@ -126,30 +160,58 @@ class SeenIds:
 
 
 class NumberedChoices:
-    """Choices sent as numbered text; a reply of just "2" then means the second choice's payload."""
+    """Choices sent as numbered text; a reply of just "2" then means the second choice's payload.
+
+    The last list sent to each recipient is kept in Redis (for CHOICES_FOR_SECONDS) when it is
+    configured, so the reply may reach another replica; else the last few thousand in this process."""
 
     def __init__(self, size: int = 5000) -> None:
         self.size = size
         self._last: OrderedDict[str, list[str]] = OrderedDict()
+        self._redis = shared_redis()
 
     def render(self, recipient: str, text: str, buttons: list[dict[str, Any]]) -> str:
-        self._last[recipient] = [str(b.get("payload") or b.get("title") or "") for b in buttons]
-        self._last.move_to_end(recipient)
-        if len(self._last) > self.size:
-            self._last.popitem(last=False)
+        self._remember(recipient, [str(b.get("payload") or b.get("title") or "") for b in buttons])
         lines = [f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, start=1)]
         return "\n".join([text, "", *lines, "", "Reply with a number, or in your own words."])
 
     def resolve(self, sender: str, text: str) -> str:
         """The payload for a bare number answering the last numbered list; otherwise the text itself."""
-        options = self._last.get(sender)
         match = re.fullmatch(r"\s*(\d{1,2})\s*\.?\s*", text)
-        if options and match and 1 <= int(match.group(1)) <= len(options):
+        if not match:
+            return text
+        options = self._options(sender)
+        if options and 1 <= int(match.group(1)) <= len(options):
             return options[int(match.group(1)) - 1]
         return text
 
     def forget(self, sender: str) -> None:
         self._last.pop(sender, None)
+        if self._redis is not None:
+            try:
+                self._redis.delete(redis_key("choices", sender))
+            except RedisError as error:
+                redis_failed("numbered choices are kept", error)
+
+    def _remember(self, recipient: str, options: list[str]) -> None:
+        self._last[recipient] = options
+        self._last.move_to_end(recipient)
+        if len(self._last) > self.size:
+            self._last.popitem(last=False)
+        if self._redis is not None:
+            try:
+                self._redis.set(redis_key("choices", recipient), json.dumps(options), ex=CHOICES_FOR_SECONDS)
+            except RedisError as error:
+                redis_failed("numbered choices are kept", error)
+
+    def _options(self, sender: str) -> list[str] | None:
+        if self._redis is not None:
+            try:
+                stored = self._redis.get(redis_key("choices", sender))
+                return [str(option) for option in json.loads(stored)] if stored else None
+            except RedisError as error:
+                redis_failed("numbered choices are kept", error)
+        return self._last.get(sender)
 
 
 def split_text(text: str, limit: int) -> list[str]:

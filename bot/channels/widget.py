@@ -14,6 +14,10 @@
 - Live hand-off (bot.handoff): staff replies and notices carry their number (`message_id`); a widget
   that connects again sends the last one it showed (`seen` in `session_request`) and gets what it
   missed while it was away. "Start over" (a new session on the same socket) ends a live chat.
+- Replicas: with REDIS_URL set, the rooms span every Rasa replica (python-socketio's
+  AsyncRedisManager), so a staff reply sent by one reaches a widget connected to another. A
+  socket's own connection stays on one replica: the load balancer keeps each client on one
+  (engine.io's polling transport keeps its session in that process).
 
 The channel keeps the name "socketio", so the URL and the recorded input channel stay the same.
 """
@@ -28,10 +32,12 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.channels.intake import MAX_BODY, read_text, valid_sender
 from bot.channels.never_silent import Counted, OnNewMessage, respond
 from bot.handoff import outbox
+from bot.lock_store import redis_prefix, redis_url
 
 SESSION_KEY = "conversation"  # in python-socketio's per-socket session: the conversation it was confirmed into
 
@@ -52,6 +58,15 @@ async def awaited(result: Any) -> None:
         await result
 
 
+def share_rooms(sio: AsyncServer) -> None:
+    """Rooms across replicas through Redis, when it is configured (before the server's first client)."""
+    url = redis_url()
+    if url:
+        manager = AsyncRedisManager(url, channel=f"{redis_prefix()}:socketio")
+        manager.set_server(sio)
+        sio.manager = manager
+
+
 class WidgetSocketIOInput(SocketIOInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
@@ -64,6 +79,7 @@ class WidgetSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         hook = super().blueprint(on_new_message)
+        share_rooms(self.sio)
         origins = self.allowed_origins
         # An empty list would switch the check off; with no origin configured only same-origin pages are served.
         self.sio.eio.cors_allowed_origins = "*" if "*" in origins else (origins or None)
