@@ -39,8 +39,9 @@ from bot.lock_store import (
     TurnTimedOut,
 )
 from bot.store.db import get_engine
-from tests.channels.fake_api import FakeApi, serve
+from tests.channels.fake_api import FakeApi
 from tests.channels.webhooks import (
+    fake_api_on,
     messenger_batch,
     messenger_text,
     post_meta,
@@ -186,12 +187,8 @@ def replicas(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture(scope="module")
 def api(replicas: Cluster) -> Iterator[FakeApi]:
-    fake, server = serve(replicas.fake_api_port)
-    try:
+    with fake_api_on(replicas.fake_api_port) as fake:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def say(bot: RunningBot, sender: str, message: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import requests
@@ -19,13 +19,17 @@ from tests.conftest import CHANNEL_SECRETS, RunningBot
 
 
 @contextmanager
-def fake_api_for(bot: RunningBot) -> Iterator[FakeApi]:
-    api, server = serve(bot.fake_api_port)
+def fake_api_on(port: int) -> Iterator[FakeApi]:
+    api, server = serve(port)
     try:
         yield api
     finally:
         server.shutdown()
         server.server_close()
+
+
+def fake_api_for(bot: RunningBot) -> AbstractContextManager[FakeApi]:
+    return fake_api_on(bot.fake_api_port)
 
 
 def hub_signature(secret: str, body: bytes) -> str:
