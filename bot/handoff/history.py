@@ -13,9 +13,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.handoff.queue import HANDOFF_CALLBACK, HANDOFF_RESTARTED, IN
+from bot.handoff.queue import IN
 from bot.handoff.unstaffed import BY_NOBODY, BY_PATIENT
-from bot.store.models import HANDOFF_CLOSED, HANDOFF_RETURNED, HANDOFF_TAKEN, AuditEntry, Handoff
+from bot.store.models import (
+    HANDOFF_CALLBACK,
+    HANDOFF_CLOSED,
+    HANDOFF_RESTARTED,
+    HANDOFF_RETURNED,
+    HANDOFF_TAKEN,
+    AuditEntry,
+    Handoff,
+)
 
 OUTCOMES = {"waiting": "waiting", HANDOFF_TAKEN: "with staff", HANDOFF_RETURNED: "handed back",
             HANDOFF_CLOSED: "closed", HANDOFF_CALLBACK: "call back", HANDOFF_RESTARTED: "patient started over"}

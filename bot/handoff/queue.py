@@ -24,6 +24,7 @@ from bot.handoff import wording
 from bot.store.cases import case_for
 from bot.store.db import utcnow
 from bot.store.models import (
+    HANDOFF_CALLBACK,
     HANDOFF_CLOSED,
     HANDOFF_LIVE,
     HANDOFF_RETURNED,
@@ -34,8 +35,6 @@ from bot.store.models import (
 )
 
 IN, OUT = "in", "out"
-HANDOFF_CALLBACK = "callback"  # nobody took it in time: the patient was offered a call back
-HANDOFF_RESTARTED = "restarted"  # the patient started the conversation over
 
 
 class Outgoing(NamedTuple):

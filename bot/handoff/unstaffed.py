@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from bot.clinic import Clinic
 from bot.handoff import wording
-from bot.handoff.queue import HANDOFF_CALLBACK, HANDOFF_RESTARTED, latest_for, live_for, notify, record_patient
+from bot.handoff.queue import latest_for, live_for, notify, record_patient
 from bot.store import audit
 from bot.store.db import utcnow
-from bot.store.models import HANDOFF_LIVE, HANDOFF_WAITING, Case, Handoff
+from bot.store.models import HANDOFF_CALLBACK, HANDOFF_LIVE, HANDOFF_RESTARTED, HANDOFF_WAITING, Case, Handoff
 
 # Who the audit log names for an ending no member of staff made (usernames cannot have brackets).
 BY_NOBODY, BY_PATIENT = "(nobody free)", "(patient)"

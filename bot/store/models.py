@@ -264,8 +264,11 @@ class Booking(Base):
 
 
 HANDOFF_WAITING, HANDOFF_TAKEN, HANDOFF_RETURNED, HANDOFF_CLOSED = "waiting", "taken", "returned", "closed"
+HANDOFF_CALLBACK = "callback"  # nobody took it in time: the patient was offered a call back
+HANDOFF_RESTARTED = "restarted"  # the patient started the conversation over
 HANDOFF_LIVE: tuple[str, ...] = (HANDOFF_WAITING, HANDOFF_TAKEN)  # the assistant is silent in these
-HANDOFF_STATUSES: tuple[str, ...] = (*HANDOFF_LIVE, HANDOFF_RETURNED, HANDOFF_CLOSED)
+HANDOFF_STATUSES: tuple[str, ...] = (*HANDOFF_LIVE, HANDOFF_RETURNED, HANDOFF_CLOSED, HANDOFF_CALLBACK,
+                                     HANDOFF_RESTARTED)
 
 
 class Handoff(Base):
