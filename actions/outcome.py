@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import dialogue
-from bot.clinic import clinic
+from bot.clinic import Clinic, clinic
 from bot.store import record_case, session_scope
 from bot.triage import Assessment
 
@@ -26,15 +26,21 @@ class ActionGiveAssessment(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         answers = dialogue.answers_from_slots(tracker.current_slot_values())
-        outcome = dialogue.outcome(answers, clinic())
-        for message in outcome.messages:
-            dispatcher.utter_message(text=message.text, buttons=message.buttons)
-        _record_case(tracker, answers, outcome.assessment)
-        return [
-            SlotSet("triage_level", outcome.triage_level),
-            SlotSet("likely_conditions", outcome.likely_conditions),
-            SlotSet("assessed", True),
-        ]
+        return give_assessment(dispatcher, tracker, answers, clinic())
+
+
+def give_assessment(dispatcher: CollectingDispatcher, tracker: Tracker, answers: dict[str, Any],
+                    details: Clinic) -> list[EventType]:
+    """Says the result, records the case and returns the outcome slots (the triage form's last step too)."""
+    outcome = dialogue.outcome(answers, details)
+    for message in outcome.messages:
+        dispatcher.utter_message(text=message.text, buttons=message.buttons)
+    _record_case(tracker, answers, outcome.assessment)
+    return [
+        SlotSet("triage_level", outcome.triage_level),
+        SlotSet("likely_conditions", outcome.likely_conditions),
+        SlotSet("assessed", True),
+    ]
 
 
 def _record_case(tracker: Tracker, answers: dict[str, Any], result: Assessment) -> None:

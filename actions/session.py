@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionStarted
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import dialogue
@@ -26,17 +26,14 @@ class ActionSessionStart(Action):
 
 
 class ActionTriageFallback(Action):
-    """A message the assistant could not use: say why plainly and say what it needs."""
+    """A message the assistant could not use after the assessment, or that no rule covers: say why plainly
+    and say what it needs (before the assessment, triage_form itself answers such messages)."""
 
     def name(self) -> str:
         return "action_triage_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         message = tracker.latest_message or {}
-        answers = dialogue.answers_from_slots(tracker.current_slot_values())
-        if answers and not tracker.active_loop_name and not tracker.get_slot("assessed"):
-            # The intent was unclear but the message told us about the knee: start the questions.
-            return [FollowupAction("triage_form")]
         reply = dialogue.fallback_reply(
             text=message.get("text") or "",
             intent=(message.get("intent") or {}).get("name"),

@@ -30,6 +30,21 @@ UNCLEAR_FLAGS = "unclear_flags"
 # (the patient said something is wrong: asked what) or CONFIRMED.
 READ_BACK = "read_back"
 CORRECTING, CONFIRMED = "correcting", "confirmed"
+# The slots a message must fill to count as an answer while the triage form runs (else it is an interruption).
+FORM_SLOTS: tuple[str, ...] = (*QUESTION_SLOTS, READ_BACK)
+# Intents that start the triage even when the message gave no answer yet.
+STARTS_TRIAGE = ("describe_symptoms", "inform", "emergency")
+# What the triage form does with a message that answered nothing: LEAVE for the rules to take it
+# (a person, a booking made earlier), GOODBYE ends the questions, a response name is said as it is,
+# the others are replies below; after all but LEAVE and GOODBYE the question is asked again.
+LEAVE, GOODBYE, EXPLAIN, OFFER, OTHER_BODY_PART, SILENT, FALLBACK = (
+    "leave", "goodbye", "explain", "offer", "other_body_part", "silent", "fallback")
+INTERRUPTIONS = {
+    "human": LEAVE, "cancel_appointment": LEAVE, "move_appointment": LEAVE,
+    "cancel": GOODBYE, "goodbye": GOODBYE,
+    "ask_why": EXPLAIN, "book": OFFER, "other_body_part": OTHER_BODY_PART, "thanks": SILENT,
+    "out_of_scope": "utter_out_of_scope", "chitchat": "utter_chitchat",
+}
 # How many other possibilities the result names after the best fit.
 OTHER_POSSIBILITIES = 2
 # Conditions passed on in likely_conditions (after any red-flag conditions).
@@ -224,6 +239,25 @@ def _said(key: str, value: Any, kb: Any) -> list[str]:
 
 def button_payload(slot: str, value: Any) -> str:
     return "/inform" + json.dumps({slot: value}, separators=(",", ":"))
+
+
+def interruption(intent: str | None) -> str:
+    """What the triage form does with a message that answered nothing (INTERRUPTIONS; else FALLBACK)."""
+    return INTERRUPTIONS.get(intent or "", FALLBACK)
+
+
+def interruption_reply(step: str, text: str, intent: str | None, requested: str | None, level: str | None,
+                       clinic: Clinic) -> list[Message]:
+    """The reply to an interruption before the question is asked again (none for SILENT)."""
+    if step == EXPLAIN:
+        return [Message(why(requested))]
+    if step == OFFER:
+        return booking_offer(level, clinic)
+    if step == OTHER_BODY_PART:
+        return [Message(other_body_part_reply(clinic))]
+    if step == SILENT:
+        return []
+    return [Message(fallback_reply(text, intent, requested, clinic))]
 
 
 def why(slot: str | None) -> str:

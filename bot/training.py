@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "knee.tar.gz"
 STAMP = MODEL.with_suffix("").with_suffix(".fingerprint")
-INPUTS = ("config.yml", "domain.yml", "data/*.yml", "bot/nlu/component.py", "bot/language_gate.py")
+INPUTS = ("config.yml", "domain/*.yml", "data/**/*.yml", "bot/nlu/component.py", "bot/language_gate.py")
 
 
 def fingerprint() -> str:
@@ -56,7 +56,7 @@ def _train() -> None:
     rasa = Path(sys.executable).with_name("rasa")
     subprocess.run(
         [str(rasa), "train", "--fixed-model-name", MODEL.name.removesuffix(".tar.gz"), "--out", str(MODEL.parent),
-         "--config", "config.yml", "--domain", "domain.yml", "--data", "data"],
+         "--config", "config.yml", "--domain", "domain", "--data", "data"],
         cwd=ROOT,
         check=True,
     )
