@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 class ActionHandOff(Action):
     """Sets handoff_route, which the rules follow: "live" (queued; the assistant is silent until staff hand
-    the chat back) or "callback" (action_start_booking and the booking form take a call-back request)."""
+    the chat back) or "callback" (booking_form takes a call-back request)."""
 
     def name(self) -> str:
         return "action_hand_off"
