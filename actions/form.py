@@ -19,6 +19,7 @@ from actions.answers import read_answers
 from actions.outcome import give_assessment
 from bot import dialogue
 from bot.clinic import Clinic, clinic
+from bot.log_privacy import EXPECTED_REJECTION
 
 NAME = "triage_form"
 
@@ -45,7 +46,7 @@ class TriageForm(Action):
                 step = dialogue.interruption(intent)
                 if step == dialogue.LEAVE:
                     # The rules take it from here (a person, or a booking made earlier); nothing was read.
-                    raise ActionExecutionRejection(NAME, f"expected: a {intent} message is left to the rules")
+                    raise ActionExecutionRejection(NAME, f"{EXPECTED_REJECTION}a {intent} message is left to the rules")
                 if step == dialogue.GOODBYE:
                     dispatcher.utter_message(response="utter_goodbye")
                     return [*events, ActiveLoop(None), SlotSet("requested_slot", None)]

@@ -40,6 +40,11 @@ def test_ordinary_lines_pass_unchanged() -> None:
     assert formatted(record("Rasa server is up and running.")).endswith("Rasa server is up and running.")
 
 
+def test_a_message_left_to_the_rules_on_purpose_is_no_error() -> None:
+    assert formatted(record("expected: a request_human message is left to the rules")).startswith("INFO ")
+    assert formatted(record("Failed to execute custom action")).startswith("ERROR ")
+
+
 def test_install_filters_the_root_handlers_once() -> None:
     handler = logging.StreamHandler()
     logging.getLogger().addHandler(handler)
