@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +31,12 @@ from tests.scale.proxy import RoundRobinProxy, round_robin
 
 REDIS_URL = os.environ.get("SCALE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TOKEN = "-test-token"  # server_env's
+
+
+def accepts(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False
 
 
 def redis_reachable() -> bool:
@@ -80,8 +87,8 @@ class Replica:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(os.getpgid(server), signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while port and pid_listening_on(port) is not None and time.monotonic() < deadline:
-            time.sleep(0.05)  # gone once the kernel has closed its socket
+        while port and accepts(port) and time.monotonic() < deadline:
+            time.sleep(0.05)  # gone once the kernel has closed its socket (/proc may not show whose it is)
 
     def terminate(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -3,8 +3,8 @@
 REST messages (POST /webhooks/rest/webhook) of one conversation go to the replicas in turn,
 whatever the other conversations do, so each conversation's messages alternate between them;
 any other request goes to the next replica in one shared rotation. A replica that refuses the
-connection, or closes it without an answer (stopped, killed), is skipped for the next, as
-deploy/haproxy.cfg's `retry-on conn-failure empty-response` does (a new connection per request:
+connection, or closes or resets it without an answer (stopped, killed, dying), is skipped for the
+next, as deploy/haproxy.cfg's `retry-on conn-failure empty-response` does (a new connection per request:
 never a dead kept-alive one); any other failure costs that request a 502. Which replica served
 each request is recorded for the tests.
 """
@@ -75,8 +75,10 @@ class RoundRobinProxy:
                 async with self._session.request(request.method, self.backends[backend] + request.path_qs,
                                                  data=body or None, headers=headers) as reply:
                     payload = await reply.read()
-            except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError):
-                continue  # refused, or closed unanswered (as haproxy.cfg retries): the next one may take it
+            except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
+                # refused, or closed or reset unanswered (as haproxy.cfg retries): the next one may take it.
+                # A killed server's socket can accept a connection while its process is torn down.
+                continue
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 self.served.append(Served(sender, backend, request.path, 502))
                 return web.Response(status=502, text="bad gateway")
