@@ -17,11 +17,15 @@ fresh conversation's events after the stored ones. The engine is the project's (
 on PostgreSQL its pool pings each connection before use, so the store recovers by itself when
 the database comes back, and its errors never carry statement parameters (patients' words)
 into the log.
+
+Conversations are read back from memory when the database still holds exactly what was read or
+saved last (bot.tracker_cache): one small query per read instead of every event.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -31,11 +35,15 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy import func
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.db import database_url, get_engine
+from bot.tracker_cache import ConversationCache, Row, Shape, Stored
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +104,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         self.engine = get_engine(url)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        self.cache = ConversationCache()
         _active_store = self
 
     @contextlib.contextmanager
@@ -136,13 +145,68 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         with self._guard("read"):
             return await super().retrieve_full_tracker(conversation_id)
 
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        """Rasa's read, from the kept events when they are current."""
+        with self.session_scope() as session:
+            stored = self._stored(session, sender_id)
+        if not (self.domain and stored.count):
+            return None
+        return DialogueStateTracker.from_events(sender_id, stored.events(fetch_events_from_all_sessions),
+                                                self.domain.slots)
+
     async def keys(self) -> Iterable[str]:
         with self._guard("list"):
             return await super().keys()
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save (the events after those stored for the latest session), keeping what was written."""
         record = _current_turn.get()
         if record is not None and record.failure:
             raise TrackerStoreUnavailable("not saved: this message could not read its conversation")
         with self._guard("save"):
-            await super().save(tracker)
+            await self.stream_events(tracker)
+            with self.session_scope() as session:
+                stored = self._stored(session, tracker.sender_id)
+                written = [self._row(tracker.sender_id, event) for event in
+                           list(tracker.events)[len(stored.latest_session()):]]
+                session.add_all(written)
+                session.flush()  # the new rows' ids, before commit expires them
+                rows: list[Row] = [(row.id, row.timestamp, row.data) for row in written]
+                session.commit()
+            self.cache.keep(tracker.sender_id, stored.extended(rows))
+
+    def _row(self, sender_id: str, event: Event) -> SQLTrackerStore.SQLEvent:
+        data = event.as_dict()  # the columns as Rasa's save fills them
+        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             action_name=data.get("name"), data=json.dumps(data))
+
+    def _stored(self, session: Session, sender_id: str) -> Stored:
+        """What the database holds for the conversation: the kept events if unchanged, extended by the
+        rows after them if it only grew, else every row read again."""
+        table = self.SQLEvent
+        shape = Shape(*session.query(func.count(table.id), func.min(table.id), func.max(table.id),
+                                     func.min(table.timestamp), func.max(table.timestamp)).filter(
+            table.sender_id == sender_id).one())
+        stored = self.cache.get(sender_id, shape)
+        if stored is not None:
+            return stored
+        kept = self.cache.grown(sender_id, shape)
+        if kept is not None and kept.last_id is not None:
+            newer = self._rows(session, sender_id, after=kept.last_id)
+            if kept.count + len(newer) == shape.count:
+                stored = kept.extended(newer)
+        if stored is None:
+            stored = Stored().extended(self._rows(session, sender_id))
+        if stored.count:
+            self.cache.keep(sender_id, stored)
+        else:
+            self.cache.forget(sender_id)
+        return stored
+
+    def _rows(self, session: Session, sender_id: str, after: int | None = None) -> list[Row]:
+        table = self.SQLEvent
+        query = session.query(table.id, table.timestamp, table.data).filter(table.sender_id == sender_id)
+        if after is not None:
+            query = query.filter(table.id > after)
+        return [tuple(row) for row in query.order_by(table.id).all()]  # type: ignore[misc]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -25,12 +26,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 import yaml
 from sqlalchemy import text
 
+from bot.benchmark import server_usage
+from bot.benchmark.server_usage import pids_listening_on
 from bot.lock_store import (
     AtomicRedisLockStore,
     GuardedLockStore,
@@ -160,6 +164,14 @@ def test_the_scaled_profile_runs_replicas_behind_the_load_balancer_on_shared_sto
     assert rasa["RASA_PORT"] == "5005" and services["actions"]["environment"]["ACTION_PORT"] == "5055"
 
 
+def test_several_rasa_workers_are_refused_without_the_lock_store_they_share() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    done = subprocess.run([str(ROOT / "scripts" / "serve")], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=dict(env, SANIC_WORKERS="2", SERVERS="rasa"))
+    assert done.returncode == 2 and "SANIC_WORKERS=2 needs REDIS_URL" in done.stderr
+    assert COMPOSE["x-rasa-env"]["SANIC_WORKERS"].startswith("${RASA_WORKERS_PER_REPLICA")
+
+
 def test_the_load_balancer_knows_the_replicas_and_keeps_socketio_on_one() -> None:
     templates = dict(re.findall(r"server-template (\w+) \d+ (\S+)", HAPROXY))
     assert templates == {"rasa": "rasa:5005", "actions": "actions:5055"}
@@ -175,12 +187,16 @@ def test_the_load_balancer_knows_the_replicas_and_keeps_socketio_on_one() -> Non
         assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-@pytest.fixture(scope="module")
-def replicas(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def require_redis() -> None:
     if not redis_reachable():
         if IN_CI:
             pytest.fail("Redis must be reachable at 127.0.0.1:6379 in CI")
         pytest.skip("no Redis at 127.0.0.1:6379")
+
+
+@pytest.fixture(scope="module")
+def replicas(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    require_redis()
     with fresh_postgresql() as database_url, cluster(tmp_path_factory.mktemp("scale"), database_url) as running:
         yield running
 
@@ -343,3 +359,21 @@ def test_a_replica_killed_mid_conversation_leaves_the_next_message_to_the_other(
     served = replicas.proxy.backends_for(sender)
     assert killed and served[2] != killed[0] and set(served[2:]) == {killed[0] ^ 1}
     assert_whole_and_in_order(replicas, sender, sent)
+
+
+def test_one_replica_with_two_rasa_workers_serves_conversations_whole_and_in_order(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """SANIC_WORKERS=2: two processes on one port (and Sanic's idle parent), each taking new connections."""
+    require_redis()
+    with fresh_postgresql() as database_url, \
+            cluster(tmp_path_factory.mktemp("workers"), database_url, 1, 1, rasa_workers=2) as one:
+        processes = pids_listening_on(urlsplit(one.rasa[0].url).port or 0)
+        assert len(processes) == 3, processes
+        before = [server_usage.cpu_seconds([pid]) for pid in processes]
+        senders = [f"workers-{n}-{uuid.uuid4().hex[:8]}" for n in range(len(CASES))]
+        with ThreadPoolExecutor(len(CASES)) as pool:
+            sent = list(pool.map(lambda pair: triage(one.bot(), *pair), zip(CASES, senders, strict=True)))
+        for sender, messages in zip(senders, sent, strict=True):
+            assert_whole_and_in_order(one, sender, messages)
+        grew = [server_usage.cpu_seconds([pid]) - start for pid, start in zip(processes, before, strict=True)]
+        assert sum(seconds > 0.2 for seconds in grew) == 2, grew  # both workers handled messages

@@ -165,22 +165,23 @@ class Usage:
     client_cpu_percent: float
 
 
-def sample(read: Callable[[int], float], pid: int | None) -> float | None:
+def sample(read: Callable[[list[int]], float], pids: list[int]) -> float | None:
     try:
-        return read(pid) if pid is not None else None
+        return read(pids) if pids else None
     except OSError:  # the server has ended
         return None
 
 
-async def watch(pid: int | None, window: Window) -> Usage:
-    """CPU (percent of one core) and peak memory of the server over the window, the machine's and our own CPU."""
+async def watch(pids: list[int], window: Window) -> Usage:
+    """CPU (percent of one core) and peak memory of the server's processes over the window, the machine's and
+    our own CPU."""
     await asyncio.sleep(max(0.0, window.start - window.now()))
     machine_start, started, client_start = server_usage.machine_times(), window.now(), time.process_time()
-    cpu_start, rss = sample(server_usage.cpu_seconds, pid), []
+    cpu_start, rss = sample(server_usage.cpu_seconds, pids), []
     while not window.over():
-        rss.append(sample(server_usage.rss_mb, pid))
+        rss.append(sample(server_usage.rss_mb, pids))
         await asyncio.sleep(min(USAGE_INTERVAL, max(0.0, window.end - window.now())))
-    cpu_end, elapsed = sample(server_usage.cpu_seconds, pid), max(1e-9, window.now() - started)
+    cpu_end, elapsed = sample(server_usage.cpu_seconds, pids), max(1e-9, window.now() - started)
     seen = [mb for mb in rss if mb is not None]
     return Usage(server_cpu_percent=None if cpu_start is None or cpu_end is None else
                  100 * (cpu_end - cpu_start) / elapsed,
@@ -190,14 +191,14 @@ async def watch(pid: int | None, window: Window) -> Usage:
 
 
 async def run_level(bot: str, base: str, token: str, users: int, seconds: float, warmup: float,
-                    conversations: ConversationFactory, timeout: float, pid: int | None) -> LevelResult:
+                    conversations: ConversationFactory, timeout: float, pids: list[int]) -> LevelResult:
     """Runs one level: `users` simulated users for warm-up plus `seconds`, then waits for their last requests."""
     tally, window, run = Tally(), Window(warmup, seconds), uuid.uuid4().hex[:8]
     connector = aiohttp.TCPConnector(limit=users + 1)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
         client = Client(session, base, token, tally, window)
         tasks = [asyncio.create_task(simulated_user(client, user, conversations, run)) for user in range(users)]
-        usage = await watch(pid, window)
+        usage = await watch(pids, window)
         # The users stop after the request they are in; a level never starts while the last one's are running.
         _, late = await asyncio.wait(tasks, timeout=2 * timeout + 5)
         for task in late:

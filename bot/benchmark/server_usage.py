@@ -25,35 +25,42 @@ def listening_inodes(port: int) -> set[str]:
     return inodes
 
 
-def pid_listening_on(port: int) -> int | None:
-    """The process holding the listening socket, or None when it is not ours to see (another user, a container)."""
+def pids_listening_on(port: int) -> list[int]:
+    """The processes holding the listening socket: a server and its workers (Sanic's SANIC_WORKERS share
+    it), or none when they are not ours to see (another user, a container)."""
     wanted = {f"socket:[{inode}]" for inode in listening_inodes(port)}
     if not wanted:
-        return None
+        return []
+    found = []
     for proc in PROC.iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            for fd in (proc / "fd").iterdir():
-                if os.readlink(fd) in wanted:
-                    return int(proc.name)
+            if any(os.readlink(fd) in wanted for fd in (proc / "fd").iterdir()):
+                found.append(int(proc.name))
         except OSError:  # not our process, or it just ended
             continue
-    return None
+    return sorted(found)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used so far."""
-    stat = (PROC / str(pid) / "stat").read_text()
-    fields = stat[stat.rfind(")") + 2:].split()  # the command name in parentheses may hold spaces
-    return (int(fields[11]) + int(fields[12])) / TICKS
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time the processes have used so far."""
+    total = 0
+    for pid in pids:
+        stat = (PROC / str(pid) / "stat").read_text()
+        fields = stat[stat.rfind(")") + 2:].split()  # the command name in parentheses may hold spaces
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
 
 
-def rss_mb(pid: int) -> float:
-    for line in (PROC / str(pid) / "status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def rss_mb(pids: list[int]) -> float:
+    """The processes' resident memory together (a worker's pages shared with its parent counted in each)."""
+    total = 0
+    for pid in pids:
+        for line in (PROC / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
 @dataclass(frozen=True)

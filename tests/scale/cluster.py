@@ -1,9 +1,9 @@
 """Rasa replicas and action servers on this machine, as the scaled deployment runs them.
 
-Each replica is scripts/serve with SERVERS=rasa or SERVERS=action and its own ports; they share
-one PostgreSQL schema (conversations and cases), one Redis (REDIS_URL, with a prefix of this
-run's own) and one fake Meta/Twilio API. The Rasa replicas reach the action servers through a
-round-robin proxy, and the tests reach the Rasa replicas through another.
+Each replica is scripts/serve with SERVERS=rasa or SERVERS=action and its own ports; they share one
+PostgreSQL schema (conversations and cases), one Redis (REDIS_URL, with a prefix of this run's own)
+and one fake Meta/Twilio API. The Rasa replicas reach the action servers through a round-robin
+proxy, and the tests reach the Rasa replicas through another.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import redis
 import requests
 
-from bot.benchmark.server_usage import pid_listening_on
+from bot.benchmark.server_usage import pids_listening_on
 from tests.conftest import ROOT, RunningBot, free_port, server_env
 from tests.scale.proxy import RoundRobinProxy, round_robin
 
@@ -79,11 +79,11 @@ class Replica:
         """SIGKILL to the whole replica, supervisor and server (a process group of its own): a machine lost,
         no clean shutdown, no restart."""
         port = urlsplit(self.url).port
-        server = pid_listening_on(port) if port else None
+        servers = pids_listening_on(port) if port else []
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(30)
-        if server is not None:
+        for server in servers:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(os.getpgid(server), signal.SIGKILL)
         deadline = time.monotonic() + 10
@@ -131,8 +131,10 @@ def rasa_replicas_env(workdir: Path, database_url: str, prefix: str) -> dict[str
 
 
 @contextmanager
-def cluster(workdir: Path, database_url: str, rasa_count: int = 2, action_count: int = 2) -> Iterator[Cluster]:
-    """The replicas, started together and stopped at the end; Redis keys of the run removed afterwards."""
+def cluster(workdir: Path, database_url: str, rasa_count: int = 2, action_count: int = 2,
+            rasa_workers: int = 1) -> Iterator[Cluster]:
+    """The replicas (each Rasa replica with `rasa_workers` Sanic workers), started together and stopped at
+    the end; Redis keys of the run removed afterwards."""
     prefix = f"scale{secrets.token_hex(4)}"
     base_env = rasa_replicas_env(workdir, database_url, prefix)
     with ExitStack() as stack:
@@ -146,7 +148,8 @@ def cluster(workdir: Path, database_url: str, rasa_count: int = 2, action_count:
         rasa = []
         for n in range(rasa_count):
             port = free_port()
-            env = dict(base_env, SERVERS="rasa", RASA_PORT=str(port), ACTION_SERVER_URL=f"{action_proxy.base}/webhook")
+            env = dict(base_env, SERVERS="rasa", RASA_PORT=str(port), ACTION_SERVER_URL=f"{action_proxy.base}/webhook",
+                       SANIC_WORKERS=str(rasa_workers))
             rasa.append(Replica(f"rasa{n}", f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/status?token={TOKEN}",
                                 env, workdir / f"rasa{n}.log"))
         proxy = stack.enter_context(round_robin([r.url for r in rasa]))
