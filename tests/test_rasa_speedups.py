@@ -23,3 +23,39 @@ def test_the_rasa_server_checks_action_responses_with_one_compiled_validator() -
             action._validate_action_result({"events": [{"no_event_key": 1}]})
     finally:
         RemoteAction._validate_action_result = original
+
+
+def test_stored_events_are_read_back_as_the_classes_rasa_finds_for_them() -> None:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    def rasa_answer(name: str) -> type[Event]:  # Rasa 3.6's walk: the first subclass with that name
+        return next(cls for cls in all_subclasses(Event) if cls.type_name == name)
+
+    original = Event.__dict__["resolve_by_type"]
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    GuardedLockStore()
+    try:
+        assert len(names) > 20 and all(Event.resolve_by_type(name) is rasa_answer(name) for name in names)
+        assert Event.resolve_by_type("topic") is None  # Rasa's old TopicSet events
+        assert Event.resolve_by_type("no such event", default=Event) is Event
+        with pytest.raises(ValueError, match="Unknown event name"):
+            Event.resolve_by_type("no such event")
+
+        class DefinedLater(Event):  # a plugin's event, imported after the first lookups
+            type_name = "defined_later"
+
+            def __eq__(self, other: object) -> bool:
+                return isinstance(other, DefinedLater)
+
+            def __hash__(self) -> int:
+                return 1
+
+            def __str__(self) -> str:
+                return "DefinedLater()"
+
+        assert Event.resolve_by_type("defined_later") is DefinedLater
+        event = Event.from_parameters({"event": "slot", "name": "age", "value": 30, "timestamp": 1.0})
+        assert (event.key, event.value) == ("age", 30)
+    finally:
+        Event.resolve_by_type = original
