@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
 from bot.lock_store import GuardedLockStore
+from bot.rasa_speedups import ActionResponseCheck
 
 
 def test_the_rasa_server_checks_action_responses_with_one_compiled_validator() -> None:
@@ -59,3 +62,34 @@ def test_stored_events_are_read_back_as_the_classes_rasa_finds_for_them() -> Non
         assert (event.key, event.value) == ("age", 30)
     finally:
         Event.resolve_by_type = original
+
+
+EVENT_NAMES = ["user", "action", "slot", "entities", "bot", "followup", "reset_slots", "active_loop", "nope", ""]
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                       max_size=3), max_leaves=6)
+EVENTS = st.fixed_dictionaries({}, optional={
+    "event": st.sampled_from(EVENT_NAMES) | JSON_VALUES,
+    "name": st.text(max_size=5) | JSON_VALUES, "value": JSON_VALUES,
+    "text": st.none() | st.text(max_size=5) | JSON_VALUES,
+    "timestamp": st.none() | st.floats(allow_nan=False) | JSON_VALUES, "entities": JSON_VALUES,
+    "metadata": st.none() | st.dictionaries(st.text(max_size=3), JSON_VALUES, max_size=2) | JSON_VALUES})
+WELL_FORMED = st.builds(lambda name, fields, stamp: {"event": name, **fields, **stamp},
+                        st.sampled_from(EVENT_NAMES[:-2]),
+                        st.fixed_dictionaries({}, optional={"name": st.text(max_size=5), "value": JSON_VALUES,
+                                                            "text": st.none() | st.text(max_size=5)}),
+                        st.fixed_dictionaries({}, optional={"timestamp": st.none() | st.floats(allow_nan=False)}))
+RESPONSES = st.fixed_dictionaries({}, optional={
+    "events": st.lists(WELL_FORMED, max_size=4) | st.lists(WELL_FORMED | EVENTS | JSON_VALUES, max_size=4)
+    | JSON_VALUES,
+    "responses": st.lists(st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=2), max_size=2) | JSON_VALUES})
+
+
+@settings(max_examples=400, deadline=None)
+@given(RESPONSES | JSON_VALUES)
+@example({"events": [{"event": "slot", "name": "age", "value": 30, "timestamp": None}, {"event": "bot", "text": "hi"},
+                     {"event": "followup", "name": "action_listen"}], "responses": [{"text": "hi"}]})
+@example({"events": [{"event": "slot", "name": "age"}]})
+def test_the_action_response_shortcut_judges_every_response_as_the_whole_schema(response: object) -> None:
+    check = ActionResponseCheck(RemoteAction.action_response_format_spec())
+    assert check.is_valid(response) == check.full.is_valid(response)
