@@ -35,7 +35,6 @@ _RASA_RESOLVE_BY_TYPE = Event.resolve_by_type  # before any install (which may r
 
 
 def _index_event_classes() -> None:
-    original = _RASA_RESOLVE_BY_TYPE
     by_name: dict[str, type[Event]] = {}
 
     def index() -> None:
@@ -47,7 +46,7 @@ def _index_event_classes() -> None:
         if type_name not in by_name:
             index()
         found = by_name.get(type_name)
-        return found if found is not None else original(type_name, default)  # Rasa's answer for the rest
+        return found if found is not None else _RASA_RESOLVE_BY_TYPE(type_name, default)  # Rasa's for the rest
 
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
 

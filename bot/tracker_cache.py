@@ -23,6 +23,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 from cachetools import LRUCache
@@ -58,8 +59,8 @@ class Stored:
     def count(self) -> int:
         return len(self.rows)
 
-    @property
-    def shape(self) -> Shape:
+    @cached_property
+    def shape(self) -> Shape:  # computed once per Stored: each read compares it
         times = [t for _, t in self.rows if t is not None]
         return Shape(self.count, self.first_id, self.last_id, min(times, default=None), max(times, default=None))
 

@@ -189,7 +189,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         if stored is not None:
             return stored
         kept = self.cache.grown(sender_id, shape)
-        if kept is not None and kept.last_id is not None:
+        if kept is not None:
             newer = self._rows(session, sender_id, after=kept.last_id)
             if kept.count + len(newer) == shape.count:
                 stored = kept.extended(newer)

@@ -36,13 +36,14 @@ def get_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        in_file = bool(parsed.database) and parsed.database != ":memory:"
+        if in_file:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Rasa, the action server and the console write the same file: wait for a lock
         # rather than fail at once. A file database keeps its connections in a pool, as SQLAlchemy 2
         # does by default (1.4 opens one per session, and SQLite reads the schema on each: a third of
         # the tracker store's time per message); a pooled connection may move between threads.
-        pooled = {"poolclass": QueuePool} if parsed.database and parsed.database != ":memory:" else {}
+        pooled = {"poolclass": QueuePool} if in_file else {}
         engine = create_engine(url, future=True, hide_parameters=True,
                                connect_args={"timeout": 30, "check_same_thread": False}, **pooled)
         event.listen(engine, "connect", _sqlite_pragmas)
